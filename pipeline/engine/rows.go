@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Row names and JSON field names are a contract shared with the ClickHouse
+// schema, the statements and users' SQL. Money is exact: decimal.Decimal,
+// which marshals to a JSON string.
+
+// WorkcycleRow is one version of a workcycle rollup: every event of
+// (TenantID, WorkcycleID).
+type WorkcycleRow struct {
+	TenantID       string    `json:"tenant_id"`
+	WorkcycleID    string    `json:"workcycle_id"`
+	AgentID        string    `json:"agent_id"`
+	ConversationID string    `json:"conversation_id"`
+	Outcome        string    `json:"outcome"`
+	OutcomeType    string    `json:"outcome_type"`
+	StartedAt      time.Time `json:"started_at"`
+	EndedAt        time.Time `json:"ended_at"`
+
+	AWUs           int64 `json:"awus"`
+	AWUsSucceeded  int64 `json:"awus_succeeded"`
+	AWUsFailed     int64 `json:"awus_failed"`
+	AWUsValidated  int64 `json:"awus_validated"`
+	AWUsRolledBack int64 `json:"awus_rolled_back"`
+	Actions        int64 `json:"actions"`
+	VoiceActions   int64 `json:"voice_actions"`
+	Attempts       int64 `json:"attempts"`
+	Retries        int64 `json:"retries"`
+
+	TokenCounts
+
+	TokenCost      decimal.Decimal `json:"token_cost"`
+	Credits        int64           `json:"credits"`
+	ListCost       decimal.Decimal `json:"list_cost"`
+	UnpricedTokens int64           `json:"unpriced_tokens"`
+
+	// Version grows with every emission of the same workcycle and is a pure
+	// function of the set of distinct events folded in, so a replay yields
+	// the same version and ReplacingMergeTree keeps one copy.
+	Version uint64 `json:"version"`
+}
+
+// AWURow is one version of an agentic work unit: every event of
+// (TenantID, WorkcycleID, AWUID).
+type AWURow struct {
+	TenantID    string `json:"tenant_id"`
+	WorkcycleID string `json:"workcycle_id"`
+	AWUID       string `json:"awu_id"`
+	AgentID     string `json:"agent_id"`
+	Kind        string `json:"kind"`    // "tool" or "prompt"
+	Tool        string `json:"tool"`    // empty for prompt AWUs
+	Channel     string `json:"channel"` // "text" or "voice"
+	Status      string `json:"status"`  // "succeeded" or "failed"
+	Validated   bool   `json:"validated"`
+	RolledBack  bool   `json:"rolled_back"`
+	Attempts    int64  `json:"attempts"`
+
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+
+	TokenCounts
+
+	TokenCost      decimal.Decimal `json:"token_cost"`
+	Credits        int64           `json:"credits"`
+	ListCost       decimal.Decimal `json:"list_cost"`
+	UnpricedTokens int64           `json:"unpriced_tokens"`
+
+	Version uint64 `json:"version"`
+}
+
+// TokenCounts are the five token counters of the contract. Cache tokens are
+// parts of InputTokens and reasoning tokens are part of OutputTokens.
+type TokenCounts struct {
+	InputTokens              int64 `json:"input_tokens"`
+	OutputTokens             int64 `json:"output_tokens"`
+	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
+	ReasoningTokens          int64 `json:"reasoning_tokens"`
+}

@@ -1,0 +1,228 @@
+package event
+
+import (
+	"hash/maphash"
+	"time"
+)
+
+// Type is the kind of telemetry an event reports.
+type Type uint8
+
+const (
+	TypeUnknown Type = iota
+	TypeTokenUsage
+	TypeToolInvocation
+	TypeWorkcycle
+)
+
+// String returns the contract name of the type, as written in the `type` field.
+func (t Type) String() string {
+	switch t {
+	case TypeTokenUsage:
+		return "token_usage"
+	case TypeToolInvocation:
+		return "tool_invocation"
+	case TypeWorkcycle:
+		return "workcycle"
+	}
+	return "unknown"
+}
+
+// ParseType maps a contract name to its Type; ok is false for any other name.
+func ParseType(s string) (Type, bool) {
+	switch s {
+	case "token_usage":
+		return TypeTokenUsage, true
+	case "tool_invocation":
+		return TypeToolInvocation, true
+	case "workcycle":
+		return TypeWorkcycle, true
+	}
+	return TypeUnknown, false
+}
+
+// Channel is how a tool action reached the user; voice actions cost more list credits.
+type Channel uint8
+
+const (
+	ChannelText Channel = iota
+	ChannelVoice
+)
+
+func (c Channel) String() string {
+	if c == ChannelVoice {
+		return "voice"
+	}
+	return "text"
+}
+
+// ParseChannel maps "text" or "voice" to a Channel; "" means text.
+func ParseChannel(s string) (Channel, bool) {
+	switch s {
+	case "", "text":
+		return ChannelText, true
+	case "voice":
+		return ChannelVoice, true
+	}
+	return ChannelText, false
+}
+
+// ToolStatus is what a tool_invocation event reports about one attempt.
+// Validated and RolledBack report on an earlier successful attempt.
+type ToolStatus uint8
+
+const (
+	StatusNone ToolStatus = iota
+	StatusSucceeded
+	StatusFailed
+	StatusValidated
+	StatusRolledBack
+)
+
+func (s ToolStatus) String() string {
+	switch s {
+	case StatusSucceeded:
+		return "succeeded"
+	case StatusFailed:
+		return "failed"
+	case StatusValidated:
+		return "validated"
+	case StatusRolledBack:
+		return "rolled_back"
+	}
+	return ""
+}
+
+// ParseToolStatus maps a contract status name to a ToolStatus.
+func ParseToolStatus(s string) (ToolStatus, bool) {
+	switch s {
+	case "succeeded":
+		return StatusSucceeded, true
+	case "failed":
+		return StatusFailed, true
+	case "validated":
+		return StatusValidated, true
+	case "rolled_back":
+		return StatusRolledBack, true
+	}
+	return StatusNone, false
+}
+
+// Phase is the lifecycle step a workcycle event reports.
+type Phase uint8
+
+const (
+	PhaseNone Phase = iota
+	PhaseStarted
+	PhaseCompleted
+)
+
+func (p Phase) String() string {
+	switch p {
+	case PhaseStarted:
+		return "started"
+	case PhaseCompleted:
+		return "completed"
+	}
+	return ""
+}
+
+// ParsePhase maps "started" or "completed" to a Phase.
+func ParsePhase(s string) (Phase, bool) {
+	switch s {
+	case "started":
+		return PhaseStarted, true
+	case "completed":
+		return PhaseCompleted, true
+	}
+	return PhaseNone, false
+}
+
+// Position is where a record was read. It is provenance for the audit ledger
+// and for offset tracking; it is not part of an event's content.
+type Position struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// Event is one validated v1 telemetry event. Decoders fill it and guarantee
+// the contract's rules (required fields, non-negative tokens, cache tokens
+// within input tokens, Attempt >= 1); later stages may rely on them.
+type Event struct {
+	// Identity. (TenantID, EventID) is the deduplication key.
+	EventID     string
+	Type        Type
+	Time        time.Time
+	TenantID    string
+	WorkcycleID string
+
+	AgentID        string
+	ConversationID string
+
+	// token_usage and tool_invocation.
+	AWUID   string
+	Attempt int32
+
+	// token_usage.
+	Model                    string
+	Provider                 string
+	InputTokens              int64 // includes cache read and cache creation tokens
+	OutputTokens             int64 // includes reasoning tokens
+	CacheReadInputTokens     int64
+	CacheCreationInputTokens int64
+	ReasoningTokens          int64
+
+	// tool_invocation.
+	Tool    string
+	Channel Channel
+	Status  ToolStatus
+
+	// workcycle.
+	Phase       Phase
+	Outcome     string
+	OutcomeType string
+
+	// Source is where the event was read from; excluded from ContentHash.
+	Source Position
+}
+
+var contentSeed = maphash.MakeSeed()
+
+// ContentHash fingerprints the event's content (everything but Source) so a
+// re-sent event_id with different content can be told apart from a duplicate.
+// The value is stable within one process only; never persist it.
+func (e *Event) ContentHash() uint64 {
+	var h maphash.Hash
+	h.SetSeed(contentSeed)
+	str := func(s string) {
+		h.WriteString(s)
+		h.WriteByte(0)
+	}
+	num := func(v int64) {
+		var b [8]byte
+		for i := range b {
+			b[i] = byte(v >> (8 * i))
+		}
+		h.Write(b[:])
+	}
+	str(e.EventID)
+	str(e.TenantID)
+	str(e.WorkcycleID)
+	str(e.AgentID)
+	str(e.ConversationID)
+	str(e.AWUID)
+	str(e.Model)
+	str(e.Provider)
+	str(e.Tool)
+	str(e.Outcome)
+	str(e.OutcomeType)
+	num(e.Time.UnixNano())
+	num(int64(e.Type) | int64(e.Channel)<<8 | int64(e.Status)<<16 | int64(e.Phase)<<24 | int64(e.Attempt)<<32)
+	num(e.InputTokens)
+	num(e.OutputTokens)
+	num(e.CacheReadInputTokens)
+	num(e.CacheCreationInputTokens)
+	num(e.ReasoningTokens)
+	return h.Sum64()
+}
