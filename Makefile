@@ -1,0 +1,49 @@
+# awumeter: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+STACK := deploy/local/stack.sh
+GOTEST_FLAGS ?= -count=1 -timeout 15m
+
+.PHONY: all build vet test test-unit test-cluster bench fuzz up down status demo clean
+
+all: build
+
+build:
+	$(GO) build -o bin/awumeter ./cmd/awumeter
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+## test: every test, against a real Kafka and ClickHouse that it starts if needed,
+## and chDB (a current ClickHouse engine) for the modern schema branch.
+test: vet
+	deploy/local/install-chdb.sh
+	AWUMETER_REQUIRE_STACK=1 $(STACK) run $(GO) test $(GOTEST_FLAGS) ./...
+
+## test-unit: tests that need no servers (integration tests skip).
+test-unit:
+	$(GO) test $(GOTEST_FLAGS) -short ./...
+
+## test-cluster: the ClickHouse cluster variant on a local two-node cluster with ZooKeeper.
+test-cluster:
+	deploy/local/cluster.sh run $(GO) test $(GOTEST_FLAGS) -tags cluster -run Cluster ./...
+
+## bench: hot-path benchmarks (ns/event, allocs/event); numbers, not pass/fail.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./pipeline/...
+
+up:
+	$(STACK) up
+
+down:
+	$(STACK) down
+
+status:
+	$(STACK) status
+
+demo: build
+	deploy/demo.sh
+
+clean:
+	rm -rf bin
