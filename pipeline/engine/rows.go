@@ -82,3 +82,27 @@ type TokenCounts struct {
 	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
 	ReasoningTokens          int64 `json:"reasoning_tokens"`
 }
+
+// AWUModelRow is the token use and cost of one AWU for one model: one row
+// per version of (TenantID, WorkcycleID, AWUID, Model), emitted with every
+// AWU row, at the AWU's version. An AWU's rows sum exactly to its AWURow's
+// token counts, TokenCost and UnpricedTokens. Model is the price book's
+// model id when the model is priced, otherwise the model name as sent.
+type AWUModelRow struct {
+	TenantID    string    `json:"tenant_id"`
+	WorkcycleID string    `json:"workcycle_id"`
+	AWUID       string    `json:"awu_id"`
+	Model       string    `json:"model"`
+	Provider    string    `json:"provider"`
+	AgentID     string    `json:"agent_id"`
+	Kind        string    `json:"kind"`
+	Tool        string    `json:"tool"`
+	FirstSeen   time.Time `json:"first_seen"` // the AWU's first event
+
+	TokenCounts
+
+	TokenCost      decimal.Decimal `json:"token_cost"`
+	UnpricedTokens int64           `json:"unpriced_tokens"`
+
+	Version uint64 `json:"version"`
+}

@@ -1,0 +1,59 @@
+package engine
+
+// Outcome is what Apply did with one event.
+type Outcome uint8
+
+const (
+	// OutcomeAccepted: a new distinct event, folded into an open workcycle.
+	OutcomeAccepted Outcome = iota + 1
+	// OutcomeReopened: a new distinct event for a workcycle that was already
+	// emitted (held in memory or rebuilt from History). It is folded in and
+	// the workcycle is emitted again with a higher version.
+	OutcomeReopened
+	// OutcomeDuplicate: the (tenant_id, event_id) was seen before with the
+	// same content. Ignored.
+	OutcomeDuplicate
+	// OutcomeConflict: the (tenant_id, event_id) was seen before with
+	// different content. The first copy stands; this one is ignored and
+	// should be logged and counted.
+	OutcomeConflict
+	// OutcomeInvalid: the event breaks a contract rule the engine relies on
+	// (empty ids, unknown type, attempt < 1). Decoders never pass such
+	// events; the engine refuses them rather than crash. Refused.
+	OutcomeInvalid
+)
+
+// Accepted reports whether the event was folded in as a new distinct event.
+// Exactly the accepted events belong in the events ledger.
+func (o Outcome) Accepted() bool { return o == OutcomeAccepted || o == OutcomeReopened }
+
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeAccepted:
+		return "accepted"
+	case OutcomeReopened:
+		return "reopened"
+	case OutcomeDuplicate:
+		return "duplicate"
+	case OutcomeConflict:
+		return "conflict"
+	case OutcomeInvalid:
+		return "invalid"
+	}
+	return "unknown"
+}
+
+// Stats are the engine's counters since it was created, for metrics.
+type Stats struct {
+	Accepted, Reopened, Duplicates, Conflicts, Invalid int64
+
+	// HistoryLookups counts History.Events calls; HistoryRebuilds those
+	// that returned events.
+	HistoryLookups, HistoryRebuilds int64
+
+	// Open is the number of workcycles with changes not yet emitted;
+	// Held is every workcycle in memory, open or retained after emission.
+	Open, Held int
+	// EventIDs is the number of event-id fingerprints held for dedup.
+	EventIDs int
+}

@@ -1,0 +1,344 @@
+package engine
+
+import (
+	"math"
+	"math/bits"
+	"slices"
+
+	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/price"
+)
+
+// wcKey identifies a workcycle.
+type wcKey struct{ tenant, id string }
+
+// never is a deadline that does not come.
+const never = math.MaxInt64
+
+// workcycle is the state of one (tenant_id, workcycle_id). Every field is a
+// function of the set of distinct events folded in, except the bookkeeping
+// at the end, which only decides when rows are emitted.
+type workcycle struct {
+	key wcKey
+
+	agent, conversation     string
+	agentAt, conversationAt int64 // time of the event that set the value
+	outcome, outcomeType    string
+	outcomeAt               int64
+	completedAt             int64 // earliest completed event; never if none
+	started, ended          int64 // unix nanoseconds
+	events                  uint64
+	awus                    []awu
+	awuIndex                map[string]int32 // built once awus outgrows a scan
+
+	// ids are the fingerprints this workcycle put in the engine's id set,
+	// removed again when it is evicted.
+	ids []idKey
+
+	// Bookkeeping: when to emit and what to commit.
+	closed    bool  // emitted by a closing rule; later events re-emit it
+	dirty     bool  // has changes not yet emitted
+	queued    bool  // in the re-emit queue
+	emitted   bool  // emitted before, or rebuilt from History
+	evicted   bool  // no longer held; stale schedule entries skip it
+	closedAt  int64 // watermark when last emitted after closing
+	next      int64 // earliest live schedule entry; never if none
+	pendingAt int64 // offset of the first unemitted event; -1 when clean
+}
+
+// awu is the state of one (tenant_id, workcycle_id, awu_id).
+type awu struct {
+	id          string
+	agent, tool string
+	agentAt     int64
+	toolAt      int64
+	first, last int64
+	attempts    uint64 // bit n-1 set for attempt n <= 64
+	// usage is the summed usage at the first rate seen (if hasUsage); most
+	// AWUs use one model at one rate, so it is held inline.
+	usage      rateUsage
+	more       *awuMore // rare overflow: further rates, attempts above 64
+	hasUsage   bool
+	isTool     bool
+	voice      bool
+	succeeded  bool
+	validated  bool
+	rolledBack bool
+}
+
+// awuMore holds what few AWUs need.
+type awuMore struct {
+	attempts []int32     // attempts above 64, sorted
+	usage    []rateUsage // usage at rates other than awu.usage's
+}
+
+// rateUsage is the summed usage of an AWU's token events at one rate; a nil
+// rate holds the unpriced usage of one model. Its key names the rate (or
+// model) and the provider of the earliest of these events that has one
+// (ties: the smaller), seen at providerAt.
+type rateUsage struct {
+	key        *usageKey
+	providerAt int64
+	usage      price.Usage
+}
+
+// usageKey is what a rateUsage is of. Keys are shared through the engine's
+// usageKeys table, so a rateUsage stays small.
+type usageKey struct {
+	rate     *price.Rate
+	model    string // the model name as sent, kept only when rate is nil
+	provider string
+}
+
+// is reports whether the key is of rate r (for a nil r, of the named model).
+func (k *usageKey) is(r *price.Rate, model string) bool {
+	return k.rate == r && (r != nil || k.model == model)
+}
+
+// modelID is the model the usage is reported under in awu_models: the price
+// book's model id when priced, else the name as sent.
+func (k *usageKey) modelID() string {
+	if k.rate != nil {
+		return k.rate.ModelID()
+	}
+	return k.model
+}
+
+// usageKeyLimit caps the engine's usageKeys table; beyond it keys are
+// allocated per use, which costs memory but not correctness (keys are
+// matched by content).
+const usageKeyLimit = 1 << 16
+
+// usageKey returns the shared key of (r, model, provider).
+func (e *Engine) usageKey(r *price.Rate, model, provider string) *usageKey {
+	k := usageKey{rate: r, provider: provider}
+	if r == nil {
+		k.model = model
+	}
+	if p, ok := e.usageKeys[k]; ok {
+		return p
+	}
+	p := new(usageKey) // not &k, which would move k to the heap on every call
+	*p = usageKey{rate: k.rate, model: e.strings.intern(k.model), provider: e.strings.intern(k.provider)}
+	if len(e.usageKeys) < usageKeyLimit {
+		e.usageKeys[*p] = p
+	}
+	return p
+}
+
+// awuScanLimit is the number of AWUs a workcycle finds by linear scan before
+// it builds an index.
+const awuScanLimit = 8
+
+func newWorkcycle(k wcKey) *workcycle {
+	return &workcycle{key: k, started: math.MaxInt64, ended: math.MinInt64, completedAt: never, next: never, pendingAt: -1}
+}
+
+// earlier reports whether (t, v) comes before (at, cur): the rule that picks
+// one value from many events independently of their order.
+func earlier(t int64, v string, at int64, cur string) bool {
+	return cur == "" || t < at || (t == at && v < cur)
+}
+
+// fold adds one distinct event. It is commutative: folding a set of events
+// in any order gives the same state.
+func (e *Engine) fold(wc *workcycle, ev *event.Event, t int64) {
+	wc.events++
+	wc.started = min(wc.started, t)
+	wc.ended = max(wc.ended, t)
+	if ev.AgentID != "" && earlier(t, ev.AgentID, wc.agentAt, wc.agent) {
+		wc.agent, wc.agentAt = e.strings.intern(ev.AgentID), t
+	}
+	if ev.ConversationID != "" && earlier(t, ev.ConversationID, wc.conversationAt, wc.conversation) {
+		wc.conversation, wc.conversationAt = e.strings.clone(ev.ConversationID), t
+	}
+
+	switch ev.Type {
+	case event.TypeWorkcycle:
+		if ev.Phase == event.PhaseCompleted {
+			first := wc.completedAt == never
+			wc.completedAt = min(wc.completedAt, t)
+			// The latest completed event states the outcome; ties go to
+			// the larger (outcome, outcome_type) so the choice is total.
+			if first || t > wc.outcomeAt || t == wc.outcomeAt &&
+				(ev.Outcome > wc.outcome || ev.Outcome == wc.outcome && ev.OutcomeType > wc.outcomeType) {
+				wc.outcome, wc.outcomeType, wc.outcomeAt = e.strings.intern(ev.Outcome), e.strings.intern(ev.OutcomeType), t
+			}
+		}
+		return
+	case event.TypeTokenUsage, event.TypeToolInvocation:
+	default:
+		return
+	}
+
+	a := wc.awu(e, ev.AWUID)
+	a.first = min(a.first, t)
+	a.last = max(a.last, t)
+	a.addAttempt(ev.Attempt)
+	if ev.AgentID != "" && earlier(t, ev.AgentID, a.agentAt, a.agent) {
+		agent := wc.agent // usually the same, and already interned
+		if agent != ev.AgentID {
+			agent = e.strings.intern(ev.AgentID)
+		}
+		a.agent, a.agentAt = agent, t
+	}
+	if ev.Type == event.TypeTokenUsage {
+		r, ok := e.prices.Rate(ev.Model, ev.Time, ev.InputTokens)
+		model := ""
+		if !ok {
+			// Unpriced usage is kept per model name, so that it stays
+			// attributable in awu_models.
+			r, model = nil, ev.Model
+		}
+		a.addUsage(e, r, model, ev.Provider, t, price.Usage{
+			InputTokens:              ev.InputTokens,
+			OutputTokens:             ev.OutputTokens,
+			CacheReadInputTokens:     ev.CacheReadInputTokens,
+			CacheCreationInputTokens: ev.CacheCreationInputTokens,
+			ReasoningTokens:          ev.ReasoningTokens,
+		})
+		return
+	}
+	a.isTool = true
+	if earlier(t, ev.Tool, a.toolAt, a.tool) {
+		a.tool, a.toolAt = e.strings.intern(ev.Tool), t
+	}
+	if ev.Channel == event.ChannelVoice {
+		a.voice = true
+	}
+	switch ev.Status {
+	case event.StatusSucceeded:
+		a.succeeded = true
+	case event.StatusValidated:
+		a.validated = true
+	case event.StatusRolledBack:
+		a.rolledBack = true
+	}
+}
+
+// awu returns the AWU with the given id, adding it if new.
+func (wc *workcycle) awu(e *Engine, id string) *awu {
+	if wc.awuIndex != nil {
+		if i, ok := wc.awuIndex[id]; ok {
+			return &wc.awus[i]
+		}
+	} else {
+		for i := range wc.awus {
+			if wc.awus[i].id == id {
+				return &wc.awus[i]
+			}
+		}
+	}
+	id = e.strings.clone(id)
+	wc.awus = e.awuArrays.appendTo(wc.awus, awu{id: id, first: math.MaxInt64, last: math.MinInt64})
+	n := len(wc.awus)
+	switch {
+	case wc.awuIndex != nil:
+		wc.awuIndex[id] = int32(n - 1)
+	case n > awuScanLimit:
+		wc.awuIndex = make(map[string]int32, n)
+		for i := range wc.awus {
+			wc.awuIndex[wc.awus[i].id] = int32(i)
+		}
+	}
+	return &wc.awus[n-1]
+}
+
+func (a *awu) addAttempt(n int32) {
+	if n >= 1 && n <= 64 {
+		a.attempts |= 1 << (n - 1)
+		return
+	}
+	m := a.overflow()
+	if i, found := slices.BinarySearch(m.attempts, n); !found {
+		m.attempts = slices.Insert(m.attempts, i, n)
+	}
+}
+
+func (a *awu) overflow() *awuMore {
+	if a.more == nil {
+		a.more = new(awuMore)
+	}
+	return a.more
+}
+
+func (a *awu) attemptCount() int64 {
+	var n int64
+	if a.more != nil {
+		n = int64(len(a.more.attempts))
+	}
+	return n + int64(bits.OnesCount64(a.attempts))
+}
+
+// addUsage adds u at rate r, or, when r is nil, to the unpriced usage of
+// the named model.
+func (a *awu) addUsage(e *Engine, r *price.Rate, model, provider string, t int64, u price.Usage) {
+	ru := a.findUsage(r, model)
+	if ru == nil {
+		n := rateUsage{key: e.usageKey(r, model, provider), providerAt: t, usage: u}
+		if !a.hasUsage {
+			a.usage, a.hasUsage = n, true
+		} else {
+			m := a.overflow()
+			m.usage = append(m.usage, n)
+		}
+		return
+	}
+	ru.usage = ru.usage.Add(u)
+	if provider != "" && earlier(t, provider, ru.providerAt, ru.key.provider) {
+		if ru.key.provider != provider {
+			ru.key = e.usageKey(r, model, provider)
+		}
+		ru.providerAt = t
+	}
+}
+
+// findUsage returns the usage at rate r (for a nil r, of the named model),
+// or nil.
+func (a *awu) findUsage(r *price.Rate, model string) *rateUsage {
+	if !a.hasUsage {
+		return nil
+	}
+	if a.usage.key.is(r, model) {
+		return &a.usage
+	}
+	if a.more != nil {
+		for i := range a.more.usage {
+			if u := &a.more.usage[i]; u.key.is(r, model) {
+				return u
+			}
+		}
+	}
+	return nil
+}
+
+// usages calls f for the summed usage at each rate, in the order the rates
+// were first seen.
+func (a *awu) usages(f func(*rateUsage)) {
+	if a.hasUsage {
+		f(&a.usage)
+	}
+	if a.more != nil {
+		for i := range a.more.usage {
+			f(&a.more.usage[i])
+		}
+	}
+}
+
+// usageCount is the number of rates (and unpriced models) the AWU used.
+func (a *awu) usageCount() int {
+	n := 0
+	if a.hasUsage {
+		n++
+	}
+	if a.more != nil {
+		n += len(a.more.usage)
+	}
+	return n
+}
+
+// status applies the status rules: a prompt AWU is succeeded; a tool AWU is
+// succeeded if any attempt succeeded or it was validated or rolled back.
+func (a *awu) status() bool {
+	return !a.isTool || a.succeeded || a.validated || a.rolledBack
+}
