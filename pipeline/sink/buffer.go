@@ -1,0 +1,231 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// AckFunc is called once for a transaction given to Buffer.Add: with nil
+// after ClickHouse acknowledged all of its rows, or with the error that
+// stopped them. Acks are called in Add order from the Buffer's flushing
+// goroutine; they must not block for long and must not call the Buffer.
+type AckFunc func(err error)
+
+// Buffer merges transactions into batches sealed by row count, byte size or
+// interval, writes the batches one at a time, in order, and calls each
+// transaction's ack after the batch holding it was written. It never splits
+// a transaction: a transaction larger than a limit makes a larger batch.
+//
+// Memory is bounded: at most max_pending_batches sealed batches wait, plus
+// the one being written and the one filling. When ClickHouse is down the
+// writer retries, the queue fills and Add blocks, which pauses the consumer.
+//
+// After a failed batch the Buffer fails for good: that batch's and every
+// later transaction's ack gets the error (later ones wrapped in
+// ErrBufferFailed), so no offset is committed past unwritten rows. The
+// service should then stop and restart from its last commit.
+type Buffer struct {
+	w     BatchWriter
+	limit BatchConfig
+
+	sealMu sync.Mutex // held while sealing and enqueueing, so batches keep Add order
+	mu     sync.Mutex // guards the fields below
+	cur    pending
+	gen    int // counts sealed batches; the flush timer seals only its own
+	closed bool
+	err    error // sticky failure
+
+	queue   chan pending
+	ctx     context.Context // the writer's context, ended by Close's deadline
+	cancel  context.CancelFunc
+	stopped chan struct{}
+}
+
+type pending struct {
+	batch Batch
+	acks  []AckFunc
+	bytes int
+	done  chan struct{} // closed after the acks ran; set by Flush
+}
+
+// NewBuffer starts a Buffer over w. Call Close to flush and stop it.
+func NewBuffer(w BatchWriter, limit BatchConfig, maxPendingBatches int) *Buffer {
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &Buffer{w: w, limit: limit, queue: make(chan pending, max(maxPendingBatches, 1)),
+		ctx: ctx, cancel: cancel, stopped: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+// Add hands one transaction's rows to the Buffer; ack is called when they
+// are written. Add blocks while the queue is full. It fails with
+// ErrBufferClosed or ErrBufferFailed when it refuses the rows (ack is then
+// not called), or with ctx's error when ctx ended while it waited for room
+// (ack has then been called with that error, and the Buffer has failed).
+func (b *Buffer) Add(ctx context.Context, rows Batch, ack AckFunc) error {
+	b.sealMu.Lock()
+	defer b.sealMu.Unlock()
+	b.mu.Lock()
+	if err := b.refuse(); err != nil {
+		b.mu.Unlock()
+		return err
+	}
+	first := len(b.cur.acks) == 0
+	b.cur.batch.Merge(rows)
+	b.cur.bytes += rows.approxBytes()
+	b.cur.acks = append(b.cur.acks, ack)
+	full := b.cur.batch.Rows() >= b.limit.MaxRows || b.cur.bytes >= b.limit.MaxBytes
+	gen := b.gen
+	b.mu.Unlock()
+	if full {
+		return b.sealLocked(ctx, nil)
+	}
+	if first {
+		time.AfterFunc(b.limit.FlushInterval, func() { b.sealByTimer(gen) })
+	}
+	return nil
+}
+
+func (b *Buffer) refuse() error {
+	switch {
+	case b.err != nil:
+		return fmt.Errorf("%w: %w", ErrBufferFailed, b.err)
+	case b.closed:
+		return ErrBufferClosed
+	}
+	return nil
+}
+
+// sealLocked moves the filling batch to the queue; b.sealMu must be held.
+// If ctx ends while the queue is full, the sealed transactions are acked
+// with ctx's error, and the Buffer fails.
+func (b *Buffer) sealLocked(ctx context.Context, done chan struct{}) error {
+	b.mu.Lock()
+	p := b.cur
+	b.cur = pending{}
+	b.gen++
+	b.mu.Unlock()
+	p.done = done
+	if len(p.acks) == 0 && done == nil {
+		return nil
+	}
+	select {
+	case b.queue <- p:
+		return nil
+	case <-ctx.Done():
+		err := fmt.Errorf("cannot queue batch: %w", ctx.Err())
+		b.fail(err)
+		p.finish(err)
+		return err
+	}
+}
+
+func (b *Buffer) sealByTimer(gen int) {
+	b.sealMu.Lock()
+	defer b.sealMu.Unlock()
+	b.mu.Lock()
+	stale := gen != b.gen || b.closed
+	b.mu.Unlock()
+	if !stale {
+		_ = b.sealLocked(b.ctx, nil)
+	}
+}
+
+func (b *Buffer) fail(err error) {
+	b.mu.Lock()
+	if b.err == nil {
+		b.err = err
+	}
+	b.mu.Unlock()
+}
+
+func (p pending) finish(err error) {
+	for _, ack := range p.acks {
+		ack(err)
+	}
+	if p.done != nil {
+		close(p.done)
+	}
+}
+
+func (b *Buffer) run() {
+	defer close(b.stopped)
+	for p := range b.queue {
+		b.mu.Lock()
+		failed := b.err
+		b.mu.Unlock()
+		if failed != nil {
+			p.finish(fmt.Errorf("%w: %w", ErrBufferFailed, failed))
+			continue
+		}
+		var err error
+		if p.batch.Rows() > 0 {
+			err = b.w.Write(b.ctx, p.batch)
+		}
+		if err != nil {
+			b.fail(err)
+		}
+		p.finish(err)
+	}
+}
+
+// Flush seals the filling batch and waits until every transaction added
+// before it was acked. It returns the Buffer's failure, if any.
+func (b *Buffer) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	b.sealMu.Lock()
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		b.sealMu.Unlock()
+		return ErrBufferClosed
+	}
+	err := b.sealLocked(ctx, done)
+	b.sealMu.Unlock()
+	if err != nil {
+		return err
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("cannot flush: %w", ctx.Err())
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// Close flushes, then stops the Buffer. If ctx ends first, the write in
+// progress is cancelled and the transactions not yet written are acked with
+// the error. Add fails after Close.
+func (b *Buffer) Close(ctx context.Context) error {
+	err := b.Flush(ctx)
+	if errors.Is(err, ErrBufferClosed) {
+		return nil
+	}
+	b.sealMu.Lock()
+	b.mu.Lock()
+	already := b.closed
+	b.mu.Unlock()
+	if !already {
+		_ = b.sealLocked(ctx, nil) // rows added since the flush
+		b.mu.Lock()
+		b.closed = true
+		b.mu.Unlock()
+		close(b.queue)
+	}
+	b.sealMu.Unlock()
+	select {
+	case <-b.stopped:
+	case <-ctx.Done():
+		b.fail(fmt.Errorf("closing: %w", ctx.Err()))
+		b.cancel()
+		<-b.stopped
+	}
+	b.cancel()
+	return err
+}

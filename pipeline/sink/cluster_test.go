@@ -1,0 +1,97 @@
+//go:build cluster
+
+package sink
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/awumeter/awumeter/internal/testenv"
+	"github.com/awumeter/awumeter/pipeline/migrate"
+	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+)
+
+// The cluster variant on the local two-shard cluster of
+// deploy/local/cluster.sh (run by `make test-cluster`): the schema is
+// created ON CLUSTER and recorded once, rows written through the
+// Distributed tables spread over both shards, and the query pack and the
+// rollups give the same answers as on one server, replays included.
+func TestClusterVariant(t *testing.T) {
+	addrs := strings.Split(os.Getenv("AWUMETER_CLUSTER_ADDRS"), ",")
+	cluster := os.Getenv("AWUMETER_CLUSTER_NAME")
+	if len(addrs) < 2 || cluster == "" {
+		t.Skip("no cluster: run `make test-cluster` (deploy/local/cluster.sh run …)")
+	}
+	ctx := testenv.Context(t, 5*time.Minute)
+	nodes := make([]driver.Conn, len(addrs))
+	for i, a := range addrs {
+		conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{a}, DialTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Ping(ctx); err != nil {
+			t.Fatalf("node %s: %v", a, err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		nodes[i] = conn
+	}
+	db := testenv.UniqueName(t, "db")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := nodes[0].Exec(ctx, "DROP DATABASE IF EXISTS "+db+" ON CLUSTER "+cluster); err != nil {
+			t.Logf("drop %s: %v", db, err)
+		}
+	})
+
+	opts := migrate.Options{Database: db, Cluster: cluster}
+	if _, err := migrate.Up(ctx, nodes[0], opts); err != nil {
+		t.Fatalf("migrate on cluster: %v", err)
+	}
+	if again, err := migrate.Up(ctx, nodes[1], opts); err != nil || len(again) != 0 {
+		t.Fatalf("second migrate from the other node applied %d: %v", len(again), err)
+	}
+	var schema migrate.Schema
+	for i, n := range nodes {
+		s, err := migrate.CheckSchema(ctx, n, db)
+		if err != nil {
+			t.Fatalf("node %d: %v", i+1, err)
+		}
+		if s.Cluster != cluster || s.Flavor != chschema.Legacy {
+			t.Fatalf("node %d: %+v", i+1, s)
+		}
+		schema = s
+	}
+
+	writeKnown(t, nodes[0], schema)
+	for i, n := range nodes {
+		var local uint64
+		if err := n.QueryRow(ctx, "SELECT count() FROM "+db+".awus_local").Scan(&local); err != nil {
+			t.Fatal(err)
+		}
+		if local == 0 {
+			t.Errorf("shard %d holds no AWUs; rows were not distributed", i+1)
+		}
+	}
+
+	for _, name := range chschema.QueryNames() {
+		t.Run(name, func(t *testing.T) {
+			sql, err := chschema.Query(name, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := queryTSV(t, nodes[1], sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareTSV(t, name, got)
+		})
+	}
+	checkRollups(t, nodes[1], db, knownFinal(), "on the cluster after replays")
+}

@@ -1,0 +1,200 @@
+package sink
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is what a user writes under the service's clickhouse key: the
+// connection and the write settings, in one flat section.
+type Config struct {
+	// ClickHouseConfig is the connection: addrs, database, username,
+	// password, password_file, tls and dial_timeout.
+	ClickHouseConfig `yaml:",inline"`
+	Batch            BatchConfig `yaml:"batch"`
+	Retry            RetryConfig `yaml:"retry"`
+	// MaxPendingBatches bounds the sealed batches waiting for ClickHouse;
+	// when they are all waiting, Buffer.Add blocks. Default 4.
+	MaxPendingBatches int `yaml:"max_pending_batches"`
+	// InsertTimeout bounds one insert attempt (and one read of the events
+	// ledger); a timed-out attempt is retried. Default 60s.
+	InsertTimeout time.Duration `yaml:"insert_timeout"`
+}
+
+// ClickHouseConfig says how to reach the server. The commands that only
+// connect (migrate, statement) use it alone.
+type ClickHouseConfig struct {
+	// Addrs are host:port pairs of the native protocol. Default 127.0.0.1:9000.
+	Addrs []string `yaml:"addrs"`
+	// Database defaults to awumeter.
+	Database string `yaml:"database"`
+	// Username defaults to "default".
+	Username string `yaml:"username"`
+	// Password is never logged; prefer PasswordFile. Set at most one.
+	Password     string    `yaml:"password"`
+	PasswordFile string    `yaml:"password_file"`
+	TLS          TLSConfig `yaml:"tls"`
+	// DialTimeout defaults to 10s.
+	DialTimeout time.Duration `yaml:"dial_timeout"`
+}
+
+// TLSConfig enables TLS to ClickHouse.
+type TLSConfig struct {
+	Enabled            bool   `yaml:"enabled"`
+	CAFile             string `yaml:"ca_file"`
+	ServerName         string `yaml:"server_name"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// BatchConfig says when Buffer seals a batch: whichever limit comes first.
+type BatchConfig struct {
+	// MaxRows defaults to 50,000 rows across all tables.
+	MaxRows int `yaml:"max_rows"`
+	// MaxBytes is an estimate of the batch's size in memory. Default 32 MiB.
+	MaxBytes int `yaml:"max_bytes"`
+	// FlushInterval bounds how long the first row of a batch waits. Default 1s.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+}
+
+// RetryConfig bounds the backoff between insert attempts. Retries go on
+// until the context ends; only permanent errors stop them.
+type RetryConfig struct {
+	// InitialBackoff defaults to 100ms.
+	InitialBackoff time.Duration `yaml:"initial_backoff"`
+	// MaxBackoff defaults to 10s.
+	MaxBackoff time.Duration `yaml:"max_backoff"`
+}
+
+// DefaultConfig returns the defaults documented on each field.
+func DefaultConfig() Config {
+	return Config{
+		ClickHouseConfig: ClickHouseConfig{
+			Addrs:       []string{"127.0.0.1:9000"},
+			Database:    "awumeter",
+			Username:    "default",
+			DialTimeout: 10 * time.Second,
+		},
+		Batch:             BatchConfig{MaxRows: 50_000, MaxBytes: 32 << 20, FlushInterval: time.Second},
+		Retry:             RetryConfig{InitialBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second},
+		MaxPendingBatches: 4,
+		InsertTimeout:     60 * time.Second,
+	}
+}
+
+// Validate reports every problem, each named by its key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("clickhouse.%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	errs = append(errs, c.ClickHouseConfig.Validate())
+	if c.Batch.MaxRows < 1 {
+		bad("batch.max_rows", "must be at least 1, got %d", c.Batch.MaxRows)
+	}
+	if c.Batch.MaxBytes < 1024 {
+		bad("batch.max_bytes", "must be at least 1024, got %d", c.Batch.MaxBytes)
+	}
+	if c.Batch.FlushInterval <= 0 {
+		bad("batch.flush_interval", "must be positive, got %s", c.Batch.FlushInterval)
+	}
+	if c.Retry.InitialBackoff <= 0 {
+		bad("retry.initial_backoff", "must be positive, got %s", c.Retry.InitialBackoff)
+	}
+	if c.Retry.MaxBackoff < c.Retry.InitialBackoff {
+		bad("retry.max_backoff", "must be at least clickhouse.retry.initial_backoff (%s), got %s", c.Retry.InitialBackoff, c.Retry.MaxBackoff)
+	}
+	if c.MaxPendingBatches < 1 {
+		bad("max_pending_batches", "must be at least 1, got %d", c.MaxPendingBatches)
+	}
+	if c.InsertTimeout <= 0 {
+		bad("insert_timeout", "must be positive, got %s", c.InsertTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every problem of the connection settings.
+func (c ClickHouseConfig) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("clickhouse.%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if len(c.Addrs) == 0 {
+		bad("addrs", "must list at least one host:port")
+	}
+	for i, a := range c.Addrs {
+		if host, port, ok := strings.Cut(a, ":"); !ok || host == "" || port == "" {
+			bad(fmt.Sprintf("addrs[%d]", i), "%q must be host:port", a)
+		}
+	}
+	if !identifier(c.Database) {
+		bad("database", "%q must match [A-Za-z_][A-Za-z0-9_]*", c.Database)
+	}
+	if c.Password != "" && c.PasswordFile != "" {
+		bad("password_file", "set either clickhouse.password or clickhouse.password_file, not both")
+	}
+	if c.DialTimeout <= 0 {
+		bad("dial_timeout", "must be positive, got %s", c.DialTimeout)
+	}
+	if !c.TLS.Enabled && (c.TLS.CAFile != "" || c.TLS.ServerName != "" || c.TLS.InsecureSkipVerify) {
+		bad("tls.enabled", "must be true when other clickhouse.tls settings are set")
+	}
+	return errors.Join(errs...)
+}
+
+func identifier(s string) bool {
+	for i, r := range s {
+		if r != '_' && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (i == 0 || r < '0' || r > '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// password reads the configured secret.
+func (c ClickHouseConfig) password() (string, error) {
+	if c.PasswordFile == "" {
+		return c.Password, nil
+	}
+	b, err := os.ReadFile(c.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("clickhouse.password_file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+func (t TLSConfig) config() (*tls.Config, error) {
+	if !t.Enabled {
+		return nil, nil
+	}
+	cfg := &tls.Config{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("clickhouse.tls.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("clickhouse.tls.ca_file: %s holds no PEM certificate", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// String describes the settings without the password.
+func (c ClickHouseConfig) String() string {
+	secret := "none"
+	switch {
+	case c.PasswordFile != "":
+		secret = "file " + c.PasswordFile
+	case c.Password != "":
+		secret = "set"
+	}
+	return fmt.Sprintf("clickhouse %s database=%s user=%s password=%s tls=%t",
+		strings.Join(c.Addrs, ","), c.Database, c.Username, secret, c.TLS.Enabled)
+}

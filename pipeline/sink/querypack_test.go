@@ -1,0 +1,267 @@
+package sink
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/shopspring/decimal"
+
+	"github.com/awumeter/awumeter/internal/testenv"
+	"github.com/awumeter/awumeter/pipeline/migrate"
+	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+)
+
+// Every query of the pack runs on the known data, written with duplicates,
+// replays and superseded versions, and returns exactly the hand-computed
+// rows in testdata/querypack.
+func TestQueryPack(t *testing.T) {
+	conn, schema := migrated(t)
+	writeKnown(t, conn, schema)
+	for _, name := range chschema.QueryNames() {
+		t.Run(name, func(t *testing.T) {
+			sql, err := chschema.Query(name, schema.Database)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := queryTSV(t, conn, sql)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			compareTSV(t, name, got)
+		})
+	}
+}
+
+// The modern branch (LowCardinality, DateTime64(3), codecs, TTL) and the
+// query pack run on a current ClickHouse embedded in chDB, installed by
+// deploy/local/install-chdb.sh, with the same known data and expectations.
+func TestQueryPackModernOnChDB(t *testing.T) {
+	python := chdbPython(t)
+	params := chschema.Params{Database: "awumeter", Flavor: chschema.Modern, EventsRetentionDays: 400}
+	setup := []string{"CREATE DATABASE IF NOT EXISTS awumeter"}
+	ms, err := chschema.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		stmts, err := m.Statements(params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		setup = append(setup, stmts...)
+	}
+	schema := migrate.Schema{Database: "awumeter", Flavor: chschema.Modern}
+	final, stale := knownFinal(), knownStale()
+	for _, b := range []Batch{stale, final, stale, final, {Events: final.Events[1:2]}} {
+		setup = append(setup, insertValues(schema, b)...)
+	}
+	queries := map[string]string{}
+	for _, name := range chschema.QueryNames() {
+		if queries[name], err = chschema.Query(name, "awumeter"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	job, _ := json.Marshal(map[string]any{"setup": setup, "queries": queries})
+	jobFile := filepath.Join(t.TempDir(), "job.json")
+	if err := os.WriteFile(jobFile, job, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(python, "testdata/chdb_run.py", jobFile).Output()
+	var res struct {
+		Version   string            `json:"version"`
+		Results   map[string]string `json:"results"`
+		Error     string            `json:"error"`
+		Statement string            `json:"statement"`
+	}
+	if jerr := json.Unmarshal(out, &res); jerr != nil {
+		t.Fatalf("chdb run: %v %v: %s", err, jerr, out)
+	}
+	if res.Error != "" {
+		t.Fatalf("chdb rejected a statement: %s\n%s", res.Error, res.Statement)
+	}
+	t.Logf("chDB embeds ClickHouse %s", res.Version)
+	if migrate.FlavorOf(res.Version) != chschema.Modern {
+		t.Fatalf("chDB's ClickHouse %s would not get the modern branch", res.Version)
+	}
+	for _, name := range chschema.QueryNames() {
+		t.Run(name, func(t *testing.T) {
+			var rows [][]string
+			for line := range strings.Lines(res.Results[name]) {
+				rows = append(rows, strings.Split(strings.TrimRight(line, "\n"), "\t"))
+			}
+			compareTSV(t, name, rows)
+		})
+	}
+}
+
+// chdbPython finds the interpreter of .local/venv. It skips when chDB is
+// not installed, unless the stack is required (make test installs it).
+func chdbPython(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	venv := os.Getenv("AWUMETER_CHDB_VENV")
+	if venv == "" {
+		local := os.Getenv("AWUMETER_LOCAL_DIR")
+		if local == "" {
+			local = filepath.Join(root, ".local")
+		}
+		venv = filepath.Join(local, "venv")
+	}
+	python := filepath.Join(venv, "bin", "python")
+	if err := exec.Command(python, "-c", "import chdb").Run(); err != nil {
+		msg := fmt.Sprintf("chDB is not installed in %s (%v); run deploy/local/install-chdb.sh", venv, err)
+		if testenv.Required() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return python
+}
+
+// insertValues renders a batch as INSERT … VALUES statements with the
+// sink's own columns, for engines the Go driver cannot reach.
+func insertValues(s migrate.Schema, b Batch) []string {
+	var out []string
+	add := func(sql string, n int) {
+		if n > 0 {
+			out = append(out, sql)
+		}
+	}
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	evs := make([]ledgerEvent, len(b.Events))
+	for i := range b.Events {
+		evs[i] = ledgerEvent{Event: &b.Events[i], ingestedAt: now}
+	}
+	add(valuesSQL(s, "events", eventColumns, evs), len(evs))
+	add(valuesSQL(s, "awu_models", awuModelColumns, b.AWUModels), len(b.AWUModels))
+	add(valuesSQL(s, "awus", awuColumns, b.AWUs), len(b.AWUs))
+	add(valuesSQL(s, "workcycles", workcycleColumns, b.Workcycles), len(b.Workcycles))
+	return out
+}
+
+func valuesSQL[R any](s migrate.Schema, table string, cols []column[R], rows []R) string {
+	cols = forFlavor(cols, s.Flavor)
+	var sb strings.Builder
+	sb.WriteString(insertSQL(s, table, cols))
+	sb.WriteString(" VALUES")
+	vals := make([]reflect.Value, len(cols))
+	for i, c := range cols {
+		vals[i] = reflect.ValueOf(c.values(rows))
+	}
+	for r := range rows {
+		if r > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(" (")
+		for i := range cols {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			switch v := vals[i].Index(r).Interface().(type) {
+			case string:
+				sb.WriteString("'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'")
+			case time.Time:
+				sb.WriteString("'" + v.Format("2006-01-02 15:04:05.000") + "'")
+			case decimal.Decimal:
+				sb.WriteString(v.String())
+			default:
+				fmt.Fprint(&sb, v)
+			}
+		}
+		sb.WriteString(")")
+	}
+	return sb.String()
+}
+
+// queryTSV runs sql and renders every cell as text.
+func queryTSV(t *testing.T, conn driver.Conn, sql string) ([][]string, error) {
+	rows, err := conn.Query(testenv.Context(t, time.Minute), sql)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types := rows.ColumnTypes()
+	var out [][]string
+	for rows.Next() {
+		dest := make([]any, len(types))
+		for i, ct := range types {
+			dest[i] = reflect.New(ct.ScanType()).Interface()
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		row := make([]string, len(dest))
+		for i, d := range dest {
+			switch v := reflect.ValueOf(d).Elem().Interface().(type) {
+			case time.Time:
+				if types[i].DatabaseTypeName() == "Date" {
+					row[i] = v.Format("2006-01-02")
+				} else {
+					row[i] = v.Format("2006-01-02 15:04:05")
+				}
+			case decimal.Decimal:
+				row[i] = v.String()
+			case float64:
+				row[i] = strconv.FormatFloat(v, 'f', -1, 64)
+			default:
+				row[i] = fmt.Sprint(v)
+			}
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
+
+var number = regexp.MustCompile(`^-?\d+(\.\d+)?$`)
+
+// normalize makes numbers comparable across servers: 18.16 prints
+// Decimal(38, 12) with trailing zeros, newer servers do not.
+func normalize(cell string) string {
+	if number.MatchString(cell) {
+		return decimal.RequireFromString(cell).String()
+	}
+	return cell
+}
+
+// compareTSV checks rows against testdata/querypack/<name>.tsv, whose first
+// line names the columns.
+func compareTSV(t *testing.T, name string, got [][]string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "querypack", name+".tsv"))
+	if err != nil {
+		t.Fatalf("expected results: %v", err)
+	}
+	var want [][]string
+	for i, line := range strings.Split(strings.TrimRight(string(raw), "\n"), "\n") {
+		if i == 0 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		want = append(want, strings.Split(line, "\t"))
+	}
+	render := func(rows [][]string) string {
+		var b strings.Builder
+		for _, r := range rows {
+			for i := range r {
+				r[i] = normalize(r[i])
+			}
+			b.WriteString(strings.Join(r, "\t") + "\n")
+		}
+		return b.String()
+	}
+	if g, w := render(got), render(want); g != w {
+		t.Errorf("%s returned\n%s\nwant\n%s", name, g, w)
+	}
+}

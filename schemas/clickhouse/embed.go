@@ -1,0 +1,272 @@
+// Package chschema holds awumeter's ClickHouse schema: the numbered
+// migrations (NNNN_name.sql) and the analysts' query pack (queries/*.sql),
+// embedded in the binary.
+//
+// The files are Go text/templates with a deliberately tiny vocabulary, so one
+// source serves the Debian 18.16 server, current ClickHouse, and a cluster:
+//
+//	{{db}}                 the database name (default awumeter)
+//	{{onCluster}}          " ON CLUSTER name" in the cluster variant, else ""
+//	{{datetime}}           DateTime('UTC') on legacy, DateTime64(3, 'UTC') on modern
+//	{{dim}}                String on legacy, LowCardinality(String) on modern
+//	{{codec "ZSTD(1)"}}    " CODEC(ZSTD(1))" on modern, else ""
+//	{{if legacy}}…{{end}}  text kept only on legacy servers (e.g. *_ms columns)
+//	{{ttl "expr"}}         " TTL expr + INTERVAL N DAY" on modern when a
+//	                       retention is set, else ""
+//	{{table "name"}}       the table that stores data: name, or name_local
+//	                       in the cluster variant
+//	{{engine "ReplacingMergeTree" "name" "version"}}
+//	                       ReplacingMergeTree(version), or its Replicated form
+//	                       with a ZooKeeper path per shard in the cluster variant
+//	{{distributed "name" "sharding expr"}}
+//	                       in the cluster variant, a CREATE statement for the
+//	                       Distributed table "name" over name_local; else ""
+//
+// A file holds one or more statements, each ending with ";" at the end of a
+// line. Statements that render empty are skipped.
+package chschema
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+//go:embed *.sql queries/*.sql
+var files embed.FS
+
+// Flavor selects the DDL branch for a server version.
+type Flavor string
+
+const (
+	// Legacy is for ClickHouse before 21.8, including Debian's 18.16: no
+	// LowCardinality, DateTime64, TTL or codecs. Times keep milliseconds in
+	// a companion <column>_ms UInt16 column.
+	Legacy Flavor = "legacy"
+	// Modern is for ClickHouse 21.8 and later: LowCardinality dimensions,
+	// DateTime64(3) times, column codecs and an optional TTL on events.
+	Modern Flavor = "modern"
+)
+
+// Params are the values a template is rendered with.
+type Params struct {
+	// Database is the database name; it must match [A-Za-z_][A-Za-z0-9_]*.
+	Database string
+	// Flavor is Legacy or Modern.
+	Flavor Flavor
+	// Cluster, when set, renders the cluster variant: Replicated engines,
+	// Distributed tables and ON CLUSTER DDL for the named cluster.
+	Cluster string
+	// EventsRetentionDays, when above zero, adds a TTL to the events ledger
+	// on modern servers. Zero keeps events forever.
+	EventsRetentionDays int
+}
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Validate reports every problem with the parameters.
+func (p Params) Validate() error {
+	var errs []error
+	if !identifier.MatchString(p.Database) {
+		errs = append(errs, fmt.Errorf("database %q: must match [A-Za-z_][A-Za-z0-9_]*", p.Database))
+	}
+	if p.Flavor != Legacy && p.Flavor != Modern {
+		errs = append(errs, fmt.Errorf("flavor %q: must be %q or %q", p.Flavor, Legacy, Modern))
+	}
+	if p.Cluster != "" && !identifier.MatchString(p.Cluster) {
+		errs = append(errs, fmt.Errorf("cluster %q: must match [A-Za-z_][A-Za-z0-9_]*", p.Cluster))
+	}
+	if p.EventsRetentionDays < 0 {
+		errs = append(errs, fmt.Errorf("events retention %d days: must be zero (keep forever) or more", p.EventsRetentionDays))
+	}
+	if p.EventsRetentionDays > 0 && p.Flavor == Legacy {
+		errs = append(errs, errors.New("events retention: TTL needs ClickHouse 21.8 or later; this server is legacy"))
+	}
+	return errors.Join(errs...)
+}
+
+func (p Params) funcs() template.FuncMap {
+	modern := p.Flavor == Modern
+	local := func(name string) string {
+		if p.Cluster != "" {
+			return name + "_local"
+		}
+		return name
+	}
+	return template.FuncMap{
+		"db": func() string { return p.Database },
+		"onCluster": func() string {
+			if p.Cluster == "" {
+				return ""
+			}
+			return " ON CLUSTER " + p.Cluster
+		},
+		"datetime": func() string {
+			if modern {
+				return "DateTime64(3, 'UTC')"
+			}
+			return "DateTime('UTC')"
+		},
+		"dim": func() string {
+			if modern {
+				return "LowCardinality(String)"
+			}
+			return "String"
+		},
+		"codec": func(c string) string {
+			if modern {
+				return " CODEC(" + c + ")"
+			}
+			return ""
+		},
+		"legacy": func() bool { return !modern },
+		"ttl": func(expr string) string {
+			if !modern || p.EventsRetentionDays <= 0 {
+				return ""
+			}
+			return " TTL " + expr + " + INTERVAL " + strconv.Itoa(p.EventsRetentionDays) + " DAY"
+		},
+		"table": local,
+		"engine": func(engine, name string, args ...string) string {
+			if p.Cluster == "" {
+				return engine + "(" + strings.Join(args, ", ") + ")"
+			}
+			zk := fmt.Sprintf("'/clickhouse/tables/{shard}/%s/%s'", p.Database, local(name))
+			return "Replicated" + engine + "(" + strings.Join(append([]string{zk, "'{replica}'"}, args...), ", ") + ")"
+		},
+		"distributed": func(name, sharding string) string {
+			if p.Cluster == "" {
+				return ""
+			}
+			return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %[1]s.%[2]s ON CLUSTER %[3]s AS %[1]s.%[4]s\nENGINE = Distributed(%[3]s, %[1]s, %[4]s, %[5]s)",
+				p.Database, name, p.Cluster, local(name), sharding)
+		},
+	}
+}
+
+// Render executes one template and splits it into statements.
+func Render(name, src string, p Params) ([]string, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	t, err := template.New(name).Option("missingkey=error").Funcs(p.funcs()).Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse %s: %w", name, err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, nil); err != nil {
+		return nil, fmt.Errorf("cannot render %s: %w", name, err)
+	}
+	return splitStatements(b.String()), nil
+}
+
+// splitStatements cuts SQL at ";" ending a line, dropping comment-only and
+// empty statements.
+func splitStatements(sql string) []string {
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		s := strings.TrimSpace(cur.String())
+		cur.Reset()
+		if s != "" && !onlyComments(s) {
+			out = append(out, s)
+		}
+	}
+	for line := range strings.Lines(sql) {
+		trimmed := strings.TrimRight(line, " \t\r\n")
+		if strings.HasSuffix(trimmed, ";") {
+			cur.WriteString(strings.TrimSuffix(trimmed, ";"))
+			flush()
+			continue
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	return out
+}
+
+func onlyComments(s string) bool {
+	for line := range strings.Lines(s) {
+		l := strings.TrimSpace(line)
+		if l != "" && !strings.HasPrefix(l, "--") {
+			return false
+		}
+	}
+	return true
+}
+
+// Migration is one numbered schema step.
+type Migration struct {
+	Version int    // from the NNNN prefix, starting at 1
+	Name    string // the file name without the prefix and extension
+	Source  string // the template text; its hash is recorded when applied
+}
+
+var migrationName = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
+
+// Migrations returns the embedded migrations in version order. Versions
+// start at 1 and have no gaps.
+func Migrations() ([]Migration, error) {
+	entries, err := fs.ReadDir(files, ".")
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, e := range entries {
+		m := migrationName.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		v, _ := strconv.Atoi(m[1])
+		src, err := fs.ReadFile(files, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: v, Name: m[2], Source: string(src)})
+	}
+	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
+	for i, m := range out {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migration %04d_%s: expected version %d; versions must start at 1 without gaps", m.Version, m.Name, i+1)
+		}
+	}
+	return out, nil
+}
+
+// Statements renders the migration for p.
+func (m Migration) Statements(p Params) ([]string, error) {
+	return Render(fmt.Sprintf("%04d_%s.sql", m.Version, m.Name), m.Source, p)
+}
+
+// QueryNames lists the query pack, sorted.
+func QueryNames() []string {
+	entries, _ := fs.ReadDir(files, "queries")
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".sql"))
+	}
+	return names
+}
+
+// Query renders one query of the pack for the database. Queries read the
+// same columns on every flavor, so only the database name matters.
+func Query(name, database string) (string, error) {
+	src, err := fs.ReadFile(files, "queries/"+name+".sql")
+	if err != nil {
+		return "", fmt.Errorf("no query %q in the pack: %w", name, err)
+	}
+	stmts, err := Render(name+".sql", string(src), Params{Database: database, Flavor: Modern})
+	if err != nil {
+		return "", err
+	}
+	if len(stmts) != 1 {
+		return "", fmt.Errorf("query %s: holds %d statements; want exactly 1", name, len(stmts))
+	}
+	return stmts[0], nil
+}
