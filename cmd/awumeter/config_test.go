@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// execute runs awumeter with args and returns stdout and stderr.
+func execute(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out, errOut bytes.Buffer
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	err := cmd.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func TestConfigCheckAcceptsTheSample(t *testing.T) {
+	out, errOut, err := execute(t, "config", "check", "../../deploy/awumeter.example.yaml")
+	if err != nil {
+		t.Fatalf("err %v, stderr %s", err, errOut)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(out), ": ok") {
+		t.Fatalf("stdout %q", out)
+	}
+}
+
+func TestConfigCheckListsEveryProblemAndExitsOne(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(path, []byte(`kafka:
+  brokers: [nohost]
+  topics:
+    - name: telemetry
+    - name: spans
+      format: protobuf
+clickhouse:
+  batch:
+    max_rows: 0
+log:
+  level: loud
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := execute(t, "config", "check", path)
+	var code exitCode
+	if !errors.As(err, &code) || code != 1 {
+		t.Fatalf("err %v, want exit status 1", err)
+	}
+	for _, want := range []string{
+		`kafka.brokers[0]: "nohost" must be host:port`,
+		"kafka.topics[1].format: must be one of json, cloudevents, otlp_proto, otlp_json",
+		"clickhouse.batch.max_rows: must be at least 1",
+		"log.level: must be one of",
+		"4 problem(s)",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestConfigCheckPrintRedactsSecrets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte("kafka:\n  topics: [{name: t}]\n  sasl: {mechanism: PLAIN, username: u, password: kafka-pw}\nclickhouse:\n  password: ch-pw\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := execute(t, "config", "check", "--print", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "kafka-pw") || strings.Contains(out, "ch-pw") || !strings.Contains(out, "[redacted]") {
+		t.Fatalf("secrets printed:\n%s", out)
+	}
+}
+
+func TestRunRefusesAnInvalidConfiguration(t *testing.T) {
+	_, _, err := execute(t, "run", "--set", "kafka.auto_offset_reset=beginning")
+	if err == nil || !strings.Contains(err.Error(), "invalid configuration") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestFaultSpecIsChecked(t *testing.T) {
+	for _, bad := range []string{"exit_after_insert", "exit_after_insert:0", "explode:3"} {
+		if _, err := faultObserver(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := faultObserver("exit_after_insert:2"); err != nil {
+		t.Fatal(err)
+	}
+}

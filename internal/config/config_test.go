@@ -1,0 +1,156 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/awumeter/awumeter/pipeline/source"
+)
+
+func noEnv(string) (string, bool) { return "", false }
+
+// Each file in testdata/config is invalid; its first line names a problem
+// the error must contain.
+func TestInvalidConfigsNameTheirProblem(t *testing.T) {
+	files, err := filepath.Glob("testdata/config/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test configs: %v", err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := strings.Cut(string(data), "\n")
+			want, ok := strings.CutPrefix(first, "# want: ")
+			if !ok {
+				t.Fatalf("first line %q lacks '# want: '", first)
+			}
+			_, err = Load(f, Sources{Env: noEnv})
+			if err == nil {
+				t.Fatalf("no error, want %q", want)
+			}
+			if !strings.Contains(err.Error(), want) {
+				t.Fatalf("error\n%v\ndoes not contain %q", err, want)
+			}
+		})
+	}
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	cfg, err := Load("../../deploy/awumeter.example.yaml", Sources{Env: noEnv})
+	if err != nil {
+		t.Fatalf("the annotated sample is invalid:\n%v", err)
+	}
+	if got := cfg.Kafka.Topics[1].Format; got != "otlp_proto" {
+		t.Fatalf("topics[1].format = %q", got)
+	}
+}
+
+// The sample shows every default: loading it must give Default() plus its
+// topics and dead-letter topic, so the sample cannot drift from the code.
+func TestExampleConfigShowsTheDefaults(t *testing.T) {
+	cfg, err := Load("../../deploy/awumeter.example.yaml", Sources{Env: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.Kafka.Topics = cfg.Kafka.Topics
+	want.Kafka.DeadLetterTopic = cfg.Kafka.DeadLetterTopic
+	if cfg.String() != want.String() {
+		t.Fatalf("sample:\n%s\ndefaults:\n%s", cfg, want)
+	}
+}
+
+func TestEveryProblemIsListed(t *testing.T) {
+	cfg := Default()
+	cfg.Kafka.Topics = []source.TopicConfig{{Name: "a", Format: "xml"}, {Name: "", Format: "json"}}
+	cfg.Kafka.Topics[1].Decode = source.DefaultTopicConfig().Decode
+	cfg.ClickHouse.Batch.MaxRows = 0
+	cfg.ShutdownTimeout = 0
+	problems := Problems(cfg.Validate())
+	for _, want := range []string{"kafka.topics[0].format", "kafka.topics[1].name", "clickhouse.batch.max_rows", "shutdown_timeout"} {
+		found := false
+		for _, p := range problems {
+			found = found || strings.HasPrefix(p, want)
+		}
+		if !found {
+			t.Errorf("no problem for %s in %q", want, problems)
+		}
+	}
+}
+
+func TestEnvironmentOverridesTheFile(t *testing.T) {
+	env := map[string]string{
+		"AWUMETER_KAFKA_BROKERS":                  "k1:9092, k2:9092",
+		"AWUMETER_KAFKA_COMMIT_INTERVAL":          "5s",
+		"AWUMETER_CLICKHOUSE_PASSWORD":            "s3cr#t: {yaml}",
+		"AWUMETER_KAFKA_SASL_MECHANISM":           "PLAIN",
+		"AWUMETER_KAFKA_SASL_USERNAME":            "meter",
+		"AWUMETER_KAFKA_SASL_PASSWORD":            "hunter2",
+		"AWUMETER_HTTP_PPROF":                     "true",
+		"AWUMETER_ENGINE_SETTLE_DELAY":            "1m",
+		"AWUMETER_CLICKHOUSE_MAX_PENDING_BATCHES": "8",
+		"AWUMETER_UNRELATED_SETTING_XYZ_":         "ignored",
+	}
+	cfg, err := Load("../../deploy/awumeter.example.yaml", Sources{
+		Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Set: []string{"kafka.group=billing", "engine.settle_delay=2m"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(cfg.Kafka.Brokers, ",") != "k1:9092,k2:9092" || cfg.Kafka.CommitInterval != 5*time.Second ||
+		cfg.ClickHouse.Password != "s3cr#t: {yaml}" || !cfg.HTTP.Pprof || cfg.ClickHouse.MaxPendingBatches != 8 ||
+		cfg.Kafka.SASL.Password != "hunter2" {
+		t.Fatalf("environment not applied: %+v", cfg)
+	}
+	if cfg.Kafka.Group != "billing" || cfg.Engine.SettleDelay != 2*time.Minute {
+		t.Fatalf("--set must win over the environment: group %q, settle_delay %s", cfg.Kafka.Group, cfg.Engine.SettleDelay)
+	}
+}
+
+func TestSetRejectsUnknownKeysAndBadValues(t *testing.T) {
+	cfg := Default()
+	if err := Set(&cfg, "kafka.nope", "1"); err == nil {
+		t.Error("unknown key accepted")
+	}
+	if err := Set(&cfg, "kafka.commit_interval", "often"); err == nil {
+		t.Error("bad duration accepted")
+	}
+	if err := Set(&cfg, "kafka.topics", "a"); err == nil {
+		t.Error("a list of sections was set from a flag")
+	}
+}
+
+func TestSecretsAreRedacted(t *testing.T) {
+	cfg := Default()
+	cfg.ClickHouse.Password = "ch-secret"
+	cfg.Kafka.SASL.Password = "kafka-secret"
+	s := cfg.String()
+	if strings.Contains(s, "ch-secret") || strings.Contains(s, "kafka-secret") || !strings.Contains(s, "[redacted]") {
+		t.Fatalf("secrets leak:\n%s", s)
+	}
+	if cfg.ClickHouse.Password != "ch-secret" {
+		t.Fatal("Redacted changed the original")
+	}
+}
+
+func TestEveryKeyHasAnEnvironmentVariable(t *testing.T) {
+	keys := strings.Join(Keys(), " ")
+	for _, k := range []string{"kafka.brokers", "kafka.sasl.password", "clickhouse.password_file", "clickhouse.batch.flush_interval", "clickhouse.insert_timeout", "engine.closed_retention", "http.listen", "log.level", "shutdown_timeout"} {
+		if !strings.Contains(" "+keys+" ", " "+k+" ") {
+			t.Errorf("no key %s in %s", k, keys)
+		}
+	}
+	if EnvName("kafka.sasl.password") != "AWUMETER_KAFKA_SASL_PASSWORD" {
+		t.Fatal(EnvName("kafka.sasl.password"))
+	}
+	if EnvName("clickhouse.batch.max_rows") != "AWUMETER_CLICKHOUSE_BATCH_MAX_ROWS" {
+		t.Fatal(EnvName("clickhouse.batch.max_rows"))
+	}
+}

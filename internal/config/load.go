@@ -1,0 +1,167 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/awumeter/awumeter/internal/strictyaml"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix starts every configuration variable.
+const EnvPrefix = "AWUMETER_"
+
+// Sources says where Load reads from besides the file.
+type Sources struct {
+	// Env looks up environment variables; nil means os.LookupEnv.
+	Env func(string) (string, bool)
+	// Set are key=value overrides from --set flags, applied last.
+	Set []string
+}
+
+// Load reads the YAML file at path over the defaults (path may be empty),
+// applies environment variables and then --set overrides, and validates.
+// The returned error lists every problem; the Config is returned as far as
+// it could be read, so callers may still print it.
+func Load(path string, src Sources) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("cannot read the configuration: %w", err)
+		}
+		if err := Decode(data, &cfg); err != nil {
+			return cfg, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, src.Env); err != nil {
+		return cfg, err
+	}
+	for _, kv := range src.Set {
+		key, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			return cfg, fmt.Errorf("--set %q: want key=value", kv)
+		}
+		if err := Set(&cfg, key, val); err != nil {
+			return cfg, fmt.Errorf("--set %s: %w", key, err)
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+// Decode reads YAML over cfg strictly: an unknown key is an error. An empty
+// file leaves the defaults.
+func Decode(data []byte, cfg *Config) error {
+	if err := strictyaml.Decode(data, cfg); err != nil && !errors.Is(err, strictyaml.ErrEmpty) {
+		return err
+	}
+	return nil
+}
+
+// leaf is one scalar (or list of scalars) key of the configuration.
+type leaf struct {
+	key string // dotted YAML path, e.g. kafka.sasl.password
+	v   reflect.Value
+}
+
+// leaves walks cfg's struct tree by YAML tags.
+func leaves(v reflect.Value, prefix string, out []leaf) []leaf {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		fv := v.Field(i)
+		if opts == "inline" {
+			out = leaves(fv, prefix, out)
+			continue
+		}
+		key := name
+		if prefix != "" {
+			key = prefix + "." + name
+		}
+		switch {
+		case fv.Kind() == reflect.Struct && fv.Type().PkgPath() != "time":
+			out = leaves(fv, key, out)
+		case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct:
+			// lists of sections: file only
+		default:
+			out = append(out, leaf{key: key, v: fv})
+		}
+	}
+	return out
+}
+
+// EnvName is the variable that overrides a key.
+func EnvName(key string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// Keys lists every key that an environment variable or --set can override.
+func Keys() []string {
+	cfg := Default()
+	var keys []string
+	for _, l := range leaves(reflect.ValueOf(&cfg).Elem(), "", nil) {
+		keys = append(keys, l.key)
+	}
+	return keys
+}
+
+func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	var errs []error
+	for _, l := range leaves(reflect.ValueOf(cfg).Elem(), "", nil) {
+		name := EnvName(l.key)
+		val, ok := lookup(name)
+		if !ok {
+			continue
+		}
+		if err := setValue(l.v, val); err != nil {
+			errs = append(errs, fmt.Errorf("%s (from %s): %w", l.key, name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Set overrides one key, e.g. Set(&cfg, "kafka.group", "billing").
+func Set(cfg *Config, key, val string) error {
+	for _, l := range leaves(reflect.ValueOf(cfg).Elem(), "", nil) {
+		if l.key == key {
+			return setValue(l.v, val)
+		}
+	}
+	return fmt.Errorf("no such key (lists of sections such as kafka.topics are set in the file)")
+}
+
+// setValue parses val as YAML into v; a list of strings is comma-separated.
+func setValue(v reflect.Value, val string) error {
+	if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String {
+		var parts []string
+		for _, p := range strings.Split(val, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		v.Set(reflect.ValueOf(parts).Convert(v.Type()))
+		return nil
+	}
+	if v.Kind() == reflect.String {
+		v.SetString(val) // verbatim: passwords may look like YAML
+		return nil
+	}
+	p := reflect.New(v.Type())
+	if err := yaml.Unmarshal([]byte(val), p.Interface()); err != nil {
+		return fmt.Errorf("cannot parse %q: %w", val, err)
+	}
+	v.Set(p.Elem())
+	return nil
+}

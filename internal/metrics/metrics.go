@@ -1,0 +1,182 @@
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+const namespace = "awumeter"
+
+// Metrics are the service's series. Build them with New; every method is
+// safe for concurrent use.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	Records        *prometheus.CounterVec // topic
+	Events         *prometheus.CounterVec // format, type
+	Outcomes       *prometheus.CounterVec // outcome
+	IgnoredSpans   *prometheus.CounterVec // kind
+	DeadLetters    *prometheus.CounterVec // reason
+	DeadLetterErrs prometheus.Counter
+	UnpricedTokens prometheus.Counter
+
+	OpenWorkcycles *prometheus.GaugeVec // topic, partition
+	HeldWorkcycles *prometheus.GaugeVec // topic, partition
+	RowsEmitted    *prometheus.CounterVec
+
+	FlushDuration *prometheus.HistogramVec // table
+	FlushErrors   *prometheus.CounterVec   // table
+	FlushedRows   *prometheus.CounterVec   // table
+	FetchPaused   prometheus.Gauge
+
+	CommittedOffset *prometheus.GaugeVec // topic, partition
+	Lag             *prometheus.GaugeVec // topic, partition
+	Commits         prometheus.Counter
+	CommitErrors    prometheus.Counter
+
+	Rebalances         *prometheus.CounterVec // kind
+	AssignedPartitions prometheus.Gauge
+	Ready              prometheus.Gauge
+}
+
+// New registers every series on a new private registry.
+func New(version string) *Metrics {
+	reg := prometheus.NewRegistry()
+	f := factory{reg}
+	m := &Metrics{
+		reg: reg,
+
+		Records: f.counterVec("records_total",
+			"Kafka records read, by topic.", "topic"),
+		Events: f.counterVec("events_total",
+			"Events decoded from records, by wire format and event type.", "format", "type"),
+		Outcomes: f.counterVec("event_outcomes_total",
+			"What the work-unit engine did with each event: accepted, reopened, duplicate, conflict or invalid.", "outcome"),
+		IgnoredSpans: f.counterVec("ignored_spans_total",
+			"OTLP spans deliberately not metered, by kind (not_genai, invoke_agent, other_operation, failed_model_call).", "kind"),
+		DeadLetters: f.counterVec("dead_letters_total",
+			"Records written to the dead-letter topic (or dropped when none is configured), by reason.", "reason"),
+		DeadLetterErrs: f.counter("dead_letter_errors_total",
+			"Failed attempts to produce a dead letter; each is retried."),
+		UnpricedTokens: f.counter("unpriced_tokens_total",
+			"Tokens of accepted token_usage events whose model has no price in the price book."),
+
+		OpenWorkcycles: f.gaugeVec("open_workcycles",
+			"Workcycles with changes not yet emitted, per assigned partition.", "topic", "partition"),
+		HeldWorkcycles: f.gaugeVec("held_workcycles",
+			"Workcycles held in memory (open or retained after emission), per assigned partition.", "topic", "partition"),
+		RowsEmitted: f.counterVec("rows_emitted_total",
+			"Rows the engine emitted, by table (workcycles, awus, awu_models, events).", "table"),
+
+		FlushDuration: f.histogramVec("flush_duration_seconds",
+			"Time to insert one batch into ClickHouse, retries excluded, by table.", "table"),
+		FlushErrors: f.counterVec("flush_errors_total",
+			"Failed ClickHouse inserts, by table; each is retried.", "table"),
+		FlushedRows: f.counterVec("flushed_rows_total",
+			"Rows ClickHouse acknowledged, by table.", "table"),
+		FetchPaused: f.gauge("fetch_paused",
+			"1 while fetching is paused because the sink queue is full, else 0."),
+
+		CommittedOffset: f.gaugeVec("committed_offset",
+			"Last offset committed to the consumer group, per partition.", "topic", "partition"),
+		Lag: f.gaugeVec("consumer_lag",
+			"Records between the committed offset and the partition's high watermark.", "topic", "partition"),
+		Commits: f.counter("commits_total",
+			"Successful offset commits."),
+		CommitErrors: f.counter("commit_errors_total",
+			"Failed offset commits; the next commit covers them."),
+
+		Rebalances: f.counterVec("rebalances_total",
+			"Consumer group rebalance callbacks, by kind (assigned, revoked, lost).", "kind"),
+		AssignedPartitions: f.gauge("assigned_partitions",
+			"Partitions currently assigned to this instance."),
+		Ready: f.gauge("ready",
+			"1 while /readyz reports ready, else 0."),
+	}
+	info := f.gaugeVec("build_info", "Always 1; the version label is the running build.", "version")
+	info.WithLabelValues(version).Set(1)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry is the private registry, for tests and extra collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// ObserveFlush records one insert attempt into table.
+func (m *Metrics) ObserveFlush(table string, rows int, d time.Duration, err error) {
+	if err != nil {
+		m.FlushErrors.WithLabelValues(table).Inc()
+		return
+	}
+	m.FlushDuration.WithLabelValues(table).Observe(d.Seconds())
+	m.FlushedRows.WithLabelValues(table).Add(float64(rows))
+}
+
+// SetPartition records the committed offset and lag of one partition.
+func (m *Metrics) SetPartition(topic string, partition int32, committed, lag int64) {
+	p := strconv.Itoa(int(partition))
+	m.CommittedOffset.WithLabelValues(topic, p).Set(float64(committed))
+	m.Lag.WithLabelValues(topic, p).Set(float64(max(lag, 0)))
+}
+
+// SetWorkcycles records the engine gauges of one partition.
+func (m *Metrics) SetWorkcycles(topic string, partition int32, open, held int) {
+	p := strconv.Itoa(int(partition))
+	m.OpenWorkcycles.WithLabelValues(topic, p).Set(float64(open))
+	m.HeldWorkcycles.WithLabelValues(topic, p).Set(float64(held))
+}
+
+// ForgetPartition removes the per-partition series of a partition this
+// instance no longer owns, so that sums over instances stay right.
+func (m *Metrics) ForgetPartition(topic string, partition int32) {
+	l := prometheus.Labels{"topic": topic, "partition": strconv.Itoa(int(partition))}
+	m.CommittedOffset.Delete(l)
+	m.Lag.Delete(l)
+	m.OpenWorkcycles.Delete(l)
+	m.HeldWorkcycles.Delete(l)
+}
+
+type factory struct{ reg *prometheus.Registry }
+
+func (f factory) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help})
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) gauge(name, help string) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help})
+	f.reg.MustRegister(g)
+	return g
+}
+
+func (f factory) gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, labels)
+	f.reg.MustRegister(g)
+	return g
+}
+
+func (f factory) histogramVec(name, help string, labels ...string) *prometheus.HistogramVec {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace, Name: name, Help: help,
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, labels)
+	f.reg.MustRegister(h)
+	return h
+}

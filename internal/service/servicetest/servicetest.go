@@ -1,0 +1,399 @@
+// Package servicetest holds what the integration tests of `awumeter run`
+// share: generated telemetry, producers, the offline result the service
+// must reproduce, and readers of the FINAL rows in ClickHouse.
+package servicetest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/shopspring/decimal"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/awumeter/awumeter/internal/config"
+	"github.com/awumeter/awumeter/internal/gen"
+	"github.com/awumeter/awumeter/internal/testenv"
+	"github.com/awumeter/awumeter/pipeline/decode"
+	"github.com/awumeter/awumeter/pipeline/engine"
+	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/migrate"
+	"github.com/awumeter/awumeter/pipeline/price"
+	"github.com/awumeter/awumeter/pipeline/source"
+)
+
+// Telemetry generates n workcycles with duplicates, retries, late events,
+// reordering, conflicts and malformed records.
+func Telemetry(t testing.TB, n int, seed int64) *gen.Stream {
+	t.Helper()
+	cfg := gen.DefaultConfig()
+	cfg.Seed = seed
+	cfg.Workcycles = n
+	cfg.Start = time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Hour) // well inside every time bound
+	cfg.Span = 30 * time.Minute
+	cfg.DuplicateRate = 0.08
+	cfg.ConflictRate = 0.01
+	cfg.LateRate = 0.03
+	cfg.LateDelay = 20 * time.Minute
+	cfg.MalformedRate = 0.01
+	s, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	return s
+}
+
+// Key is the Kafka key of a record: its workcycle, so that every event of a
+// workcycle lands in one partition.
+func Key(r gen.Record) []byte {
+	if r.Event == nil {
+		return nil
+	}
+	return []byte(r.Event.TenantID + "/" + r.Event.WorkcycleID)
+}
+
+// ProduceFranz produces records[from:to] with franz-go, keyed by workcycle.
+func ProduceFranz(t testing.TB, brokers []string, topic string, recs []gen.Record) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := testenv.Context(t, time.Minute)
+	krs := make([]*kgo.Record, len(recs))
+	for i, r := range recs {
+		krs[i] = &kgo.Record{Key: Key(r), Value: r.Line}
+	}
+	if err := cl.ProduceSync(ctx, krs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+}
+
+// ProduceKafkaGo produces records with segmentio/kafka-go's Hash balancer,
+// the partitioner many existing producers use.
+func ProduceKafkaGo(t testing.TB, brokers []string, topic string, recs []gen.Record) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
+		BatchSize: 1000, BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll}
+	msgs := make([]kafka.Message, len(recs))
+	for i, r := range recs {
+		msgs[i] = kafka.Message{Key: Key(r), Value: r.Line}
+	}
+	if err := w.WriteMessages(testenv.Context(t, time.Minute), msgs...); err != nil {
+		t.Fatalf("kafka-go produce: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Migrate applies the embedded migrations to the test's database.
+func Migrate(t testing.TB, ch *testenv.ClickHouse) {
+	t.Helper()
+	if _, err := migrate.Up(testenv.Context(t, time.Minute), ch.Conn, migrate.Options{Database: ch.Database}); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+}
+
+// EngineConfig closes workcycles quickly, so tests need not wait long for
+// the last ones; the final rows do not depend on it.
+func EngineConfig() engine.Config {
+	c := engine.DefaultConfig()
+	c.SettleDelay = 10 * time.Second
+	c.AllowedLateness = 30 * time.Second
+	c.IdleTimeout = 5 * time.Minute
+	c.ClosedRetention = 2 * time.Minute
+	return c
+}
+
+// Config is a service configuration for the test stack.
+func Config(k *testenv.Kafka, ch *testenv.ClickHouse, topic, group, dlq string) config.Config {
+	c := config.Default()
+	c.Kafka.Brokers = k.Brokers
+	c.Kafka.Group = group
+	tc := source.DefaultTopicConfig()
+	tc.Name = topic
+	c.Kafka.Topics = []source.TopicConfig{tc}
+	c.Kafka.DeadLetterTopic = dlq
+	c.Kafka.CommitInterval = 200 * time.Millisecond
+	c.Kafka.IdleAdvance = time.Second
+	c.Kafka.SessionTimeout = 6 * time.Second
+	c.Kafka.RebalanceTimeout = 10 * time.Second
+	c.ClickHouse.Addrs = []string{ch.Addr}
+	c.ClickHouse.Database = ch.Database
+	c.ClickHouse.Batch.FlushInterval = 100 * time.Millisecond
+	c.ClickHouse.Retry.MaxBackoff = time.Second
+	c.Engine = EngineConfig()
+	c.HTTP.Listen = "127.0.0.1:0"
+	c.HTTP.StallTimeout = 3 * time.Second
+	c.Log.Level = "warn"
+	c.ShutdownTimeout = 20 * time.Second
+	return c
+}
+
+// Rows are final rows rendered as comparable lines, keyed by row identity.
+type Rows struct {
+	Workcycles map[string]string
+	AWUs       map[string]string
+	AWUModels  map[string]string
+}
+
+func newRows() Rows {
+	return Rows{Workcycles: map[string]string{}, AWUs: map[string]string{}, AWUModels: map[string]string{}}
+}
+
+func wcLine(r *engine.WorkcycleRow) string {
+	return fmt.Sprintf("v%d agent=%s outcome=%s/%s start=%s end=%s awus=%d/%d/%d/%d/%d actions=%d/%d attempts=%d retries=%d tokens=%d/%d/%d/%d/%d cost=%s credits=%d list=%s unpriced=%d",
+		r.Version, r.AgentID, r.Outcome, r.OutcomeType, r.StartedAt.UTC().Format(time.RFC3339), r.EndedAt.UTC().Format(time.RFC3339),
+		r.AWUs, r.AWUsSucceeded, r.AWUsFailed, r.AWUsValidated, r.AWUsRolledBack, r.Actions, r.VoiceActions, r.Attempts, r.Retries,
+		r.InputTokens, r.OutputTokens, r.CacheReadInputTokens, r.CacheCreationInputTokens, r.ReasoningTokens,
+		r.TokenCost.StringFixed(12), r.Credits, r.ListCost.StringFixed(12), r.UnpricedTokens)
+}
+
+func awuLine(r *engine.AWURow) string {
+	return fmt.Sprintf("v%d agent=%s %s/%s/%s status=%s validated=%t rolled_back=%t attempts=%d first=%s last=%s tokens=%d/%d/%d/%d/%d cost=%s credits=%d list=%s unpriced=%d",
+		r.Version, r.AgentID, r.Kind, r.Tool, r.Channel, r.Status, r.Validated, r.RolledBack, r.Attempts,
+		r.FirstSeen.UTC().Format(time.RFC3339), r.LastSeen.UTC().Format(time.RFC3339),
+		r.InputTokens, r.OutputTokens, r.CacheReadInputTokens, r.CacheCreationInputTokens, r.ReasoningTokens,
+		r.TokenCost.StringFixed(12), r.Credits, r.ListCost.StringFixed(12), r.UnpricedTokens)
+}
+
+func awuModelLine(r *engine.AWUModelRow) string {
+	return fmt.Sprintf("v%d provider=%s agent=%s %s/%s first=%s tokens=%d/%d/%d/%d/%d cost=%s unpriced=%d",
+		r.Version, r.Provider, r.AgentID, r.Kind, r.Tool, r.FirstSeen.UTC().Format(time.RFC3339),
+		r.InputTokens, r.OutputTokens, r.CacheReadInputTokens, r.CacheCreationInputTokens, r.ReasoningTokens,
+		r.TokenCost.StringFixed(12), r.UnpricedTokens)
+}
+
+// Offline runs the records through one engine in delivery order, as
+// `awumeter process` does, and returns the last version of every row.
+func Offline(t testing.TB, recs []gen.Record, cfg engine.Config) Rows {
+	t.Helper()
+	dec, err := decode.New(decode.FormatJSON, decode.DefaultConfig(), decode.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ledger := engine.NewMemoryHistory()
+	eng, err := engine.New(cfg, engine.Settings{Prices: price.Default(), History: ledger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := newRows()
+	add := func(rows engine.Rows) {
+		for i := range rows.Workcycles {
+			r := &rows.Workcycles[i]
+			out.Workcycles[r.TenantID+"/"+r.WorkcycleID] = wcLine(r)
+		}
+		for i := range rows.AWUs {
+			r := &rows.AWUs[i]
+			out.AWUs[r.TenantID+"/"+r.WorkcycleID+"/"+r.AWUID] = awuLine(r)
+		}
+		for i := range rows.AWUModels {
+			r := &rows.AWUModels[i]
+			out.AWUModels[r.TenantID+"/"+r.WorkcycleID+"/"+r.AWUID+"/"+r.Model] = awuModelLine(r)
+		}
+	}
+	var evs []event.Event
+	for i, r := range recs {
+		rec := decode.Record{Topic: "offline", Offset: int64(i), Value: r.Line}
+		evs, _ = dec.Decode(&rec, evs[:0])
+		for j := range evs {
+			o, err := eng.Apply(&evs[j])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Accepted() {
+				ledger.Add(&evs[j])
+			}
+		}
+		add(eng.Emit())
+	}
+	add(eng.Flush())
+	return out
+}
+
+// Final reads the FINAL rows of the database.
+func Final(ctx context.Context, ch *testenv.ClickHouse) (Rows, error) {
+	out := newRows()
+	rows, err := ch.Conn.Query(ctx, `SELECT tenant_id, workcycle_id, agent_id, outcome, outcome_type, started_at, ended_at,
+		awus, awus_succeeded, awus_failed, awus_validated, awus_rolled_back, actions, voice_actions, attempts, retries,
+		input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
+		token_cost, credits, list_cost, unpriced_tokens, version FROM `+ch.Database+`.workcycles FINAL`)
+	if err != nil {
+		return out, err
+	}
+	for rows.Next() {
+		var r engine.WorkcycleRow
+		if err := rows.Scan(&r.TenantID, &r.WorkcycleID, &r.AgentID, &r.Outcome, &r.OutcomeType, &r.StartedAt, &r.EndedAt,
+			&r.AWUs, &r.AWUsSucceeded, &r.AWUsFailed, &r.AWUsValidated, &r.AWUsRolledBack, &r.Actions, &r.VoiceActions, &r.Attempts, &r.Retries,
+			&r.InputTokens, &r.OutputTokens, &r.CacheReadInputTokens, &r.CacheCreationInputTokens, &r.ReasoningTokens,
+			&r.TokenCost, &r.Credits, &r.ListCost, &r.UnpricedTokens, &r.Version); err != nil {
+			rows.Close()
+			return out, err
+		}
+		out.Workcycles[r.TenantID+"/"+r.WorkcycleID] = wcLine(&r)
+	}
+	rows.Close()
+	rows, err = ch.Conn.Query(ctx, `SELECT tenant_id, workcycle_id, awu_id, agent_id, kind, tool, channel, status, validated, rolled_back,
+		attempts, first_seen, last_seen, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
+		token_cost, credits, list_cost, unpriced_tokens, version FROM `+ch.Database+`.awus FINAL`)
+	if err != nil {
+		return out, err
+	}
+	for rows.Next() {
+		var r engine.AWURow
+		var validated, rolledBack uint8
+		if err := rows.Scan(&r.TenantID, &r.WorkcycleID, &r.AWUID, &r.AgentID, &r.Kind, &r.Tool, &r.Channel, &r.Status, &validated, &rolledBack,
+			&r.Attempts, &r.FirstSeen, &r.LastSeen, &r.InputTokens, &r.OutputTokens, &r.CacheReadInputTokens, &r.CacheCreationInputTokens, &r.ReasoningTokens,
+			&r.TokenCost, &r.Credits, &r.ListCost, &r.UnpricedTokens, &r.Version); err != nil {
+			rows.Close()
+			return out, err
+		}
+		r.Validated, r.RolledBack = validated == 1, rolledBack == 1
+		out.AWUs[r.TenantID+"/"+r.WorkcycleID+"/"+r.AWUID] = awuLine(&r)
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return out, err
+	}
+	rows.Close()
+	rows, err = ch.Conn.Query(ctx, `SELECT tenant_id, workcycle_id, awu_id, model, provider, agent_id, kind, tool, first_seen,
+		input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
+		token_cost, unpriced_tokens, version FROM `+ch.Database+`.awu_models FINAL`)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r engine.AWUModelRow
+		if err := rows.Scan(&r.TenantID, &r.WorkcycleID, &r.AWUID, &r.Model, &r.Provider, &r.AgentID, &r.Kind, &r.Tool, &r.FirstSeen,
+			&r.InputTokens, &r.OutputTokens, &r.CacheReadInputTokens, &r.CacheCreationInputTokens, &r.ReasoningTokens,
+			&r.TokenCost, &r.UnpricedTokens, &r.Version); err != nil {
+			return out, err
+		}
+		out.AWUModels[r.TenantID+"/"+r.WorkcycleID+"/"+r.AWUID+"/"+r.Model] = awuModelLine(&r)
+	}
+	return out, rows.Err()
+}
+
+// Diff describes how got differs from want, at most a few lines; "" if equal.
+func Diff(want, got Rows) string {
+	var lines []string
+	cmp := func(table string, w, g map[string]string) {
+		keys := map[string]bool{}
+		for k := range w {
+			keys[k] = true
+		}
+		for k := range g {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		n := 0
+		for _, k := range sorted {
+			if w[k] != g[k] {
+				n++
+				if n <= 3 {
+					lines = append(lines, fmt.Sprintf("%s %s:\n  want %q\n  got  %q", table, k, w[k], g[k]))
+				}
+			}
+		}
+		if n > 0 {
+			lines = append(lines, fmt.Sprintf("%s: %d of %d rows differ (want %d rows, got %d)", table, n, len(sorted), len(w), len(g)))
+		}
+	}
+	cmp("workcycles", want.Workcycles, got.Workcycles)
+	cmp("awus", want.AWUs, got.AWUs)
+	cmp("awu_models", want.AWUModels, got.AWUModels)
+	return strings.Join(lines, "\n")
+}
+
+// WaitFinal polls the FINAL rows until they equal want or d passes, and
+// returns the last difference ("" when equal).
+func WaitFinal(t testing.TB, ch *testenv.ClickHouse, want Rows, d time.Duration) string {
+	t.Helper()
+	ctx := testenv.Context(t, d+10*time.Second)
+	deadline := time.Now().Add(d)
+	diff := "no read yet"
+	for time.Now().Before(deadline) {
+		got, err := Final(ctx, ch)
+		if err != nil {
+			diff = err.Error()
+		} else if diff = Diff(want, got); diff == "" {
+			return ""
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return diff
+}
+
+// RollupTotals sums the monthly rollup: AWUs, input tokens and token cost.
+// A double-counted row would show here even where FINAL hides it.
+func RollupTotals(ctx context.Context, ch *testenv.ClickHouse) (awus, input int64, cost decimal.Decimal, err error) {
+	err = ch.Conn.QueryRow(ctx, `SELECT toInt64(sum(awus)), toInt64(sum(input_tokens)), sum(token_cost) FROM `+ch.Database+`.usage_monthly`).Scan(&awus, &input, &cost)
+	return awus, input, cost, err
+}
+
+// OfflineTotals are RollupTotals computed from the offline rows.
+func OfflineTotals(t testing.TB, recs []gen.Record, cfg engine.Config) (awus, input int64, cost decimal.Decimal) {
+	t.Helper()
+	dec, _ := decode.New(decode.FormatJSON, decode.DefaultConfig(), decode.Settings{})
+	ledger := engine.NewMemoryHistory()
+	eng, _ := engine.New(cfg, engine.Settings{Prices: price.Default(), History: ledger})
+	final := map[string]engine.AWURow{}
+	var evs []event.Event
+	keep := func(rows engine.Rows) {
+		for _, r := range rows.AWUs {
+			final[r.TenantID+"/"+r.WorkcycleID+"/"+r.AWUID] = r
+		}
+	}
+	for i, r := range recs {
+		rec := decode.Record{Topic: "offline", Offset: int64(i), Value: r.Line}
+		evs, _ = dec.Decode(&rec, evs[:0])
+		for j := range evs {
+			if o, _ := eng.Apply(&evs[j]); o.Accepted() {
+				ledger.Add(&evs[j])
+			}
+		}
+		keep(eng.Emit())
+	}
+	keep(eng.Flush())
+	cost = decimal.Zero
+	for _, r := range final {
+		awus++
+		input += r.InputTokens
+		cost = cost.Add(r.TokenCost)
+	}
+	return awus, input, cost
+}
+
+// RequireCommittedAtEnd requires every partition's committed offset to be
+// its end offset, as after a clean shutdown once caught up: nothing is left
+// open and nothing uncommitted.
+func RequireCommittedAtEnd(t testing.TB, k *testenv.Kafka, group, topic string) {
+	t.Helper()
+	ctx := testenv.Context(t, 10*time.Second)
+	ends, err := k.Admin.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := k.Admin.FetchOffsets(ctx, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends.Each(func(o kadm.ListedOffset) {
+		c, ok := committed.Lookup(topic, o.Partition)
+		if !ok || c.At != o.Offset {
+			t.Errorf("partition %d: committed %d (found %t), end offset %d", o.Partition, c.At, ok, o.Offset)
+		}
+	})
+}

@@ -1,0 +1,108 @@
+package source
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"go.uber.org/zap"
+)
+
+// clientOpts are the connection options: brokers, TLS and SASL.
+func (c Config) clientOpts() ([]kgo.Opt, error) {
+	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(c.ClientID)}
+	if c.TLS.Enabled {
+		tc, err := c.TLS.config()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.DialTLSConfig(tc))
+	}
+	if c.SASL.Mechanism != "" {
+		m, err := c.SASL.mechanism()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.SASL(m))
+	}
+	return opts, nil
+}
+
+func (t TLSConfig) config() (*tls.Config, error) {
+	cfg := &tls.Config{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka.tls.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("kafka.tls.ca_file: %s holds no PEM certificate", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka.tls.cert_file: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+// password returns the SASL password, read from the file if one is set.
+func (s SASLConfig) password() (string, error) {
+	if s.PasswordFile == "" {
+		return s.Password, nil
+	}
+	b, err := os.ReadFile(s.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("kafka.sasl.password_file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+func (s SASLConfig) mechanism() (sasl.Mechanism, error) {
+	pw, err := s.password()
+	if err != nil {
+		return nil, err
+	}
+	switch s.Mechanism {
+	case MechanismPlain:
+		return plain.Auth{User: s.Username, Pass: pw}.AsMechanism(), nil
+	case MechanismSCRAMSHA256:
+		return scram.Auth{User: s.Username, Pass: pw}.AsSha256Mechanism(), nil
+	case MechanismSCRAMSHA512:
+		return scram.Auth{User: s.Username, Pass: pw}.AsSha512Mechanism(), nil
+	}
+	return nil, fmt.Errorf("kafka.sasl.mechanism: unsupported %q", s.Mechanism)
+}
+
+// kgoLogger routes franz-go's logs to zap; franz-go's info is debug here,
+// because the service logs what matters (assignments, commits) itself.
+type kgoLogger struct{ log *zap.SugaredLogger }
+
+func (l kgoLogger) Level() kgo.LogLevel {
+	if l.log.Desugar().Core().Enabled(zap.DebugLevel) {
+		return kgo.LogLevelDebug
+	}
+	return kgo.LogLevelWarn
+}
+
+func (l kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	switch level {
+	case kgo.LogLevelError:
+		l.log.Errorw(msg, keyvals...)
+	case kgo.LogLevelWarn:
+		l.log.Warnw(msg, keyvals...)
+	default:
+		l.log.Debugw(msg, keyvals...)
+	}
+}

@@ -1,0 +1,254 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/awumeter/awumeter/pipeline/commit"
+	"github.com/awumeter/awumeter/pipeline/decode"
+	"github.com/awumeter/awumeter/pipeline/engine"
+	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/sink"
+)
+
+// Reasons the service adds to the decoders' for records whose events the
+// engine refuses; they travel in the awumeter.dlq.reason header.
+const (
+	ReasonInvalidEvent decode.Reason = "invalid_event" // breaks a rule the engine relies on
+)
+
+// partition is one assigned partition: its engine and offset tracker. A new
+// one is made for every assignment.
+type partition struct {
+	topic  string
+	id     int32
+	format string
+	dec    decode.Decoder
+	eng    *engine.Engine
+	track  *commit.Partition
+
+	hist *pollHistory // the engine's History; nil without a ledger
+
+	evs  []event.Event  // the poll's decoded events, reused
+	recs []polledRecord // the poll's records, reused
+
+	next     int64     // next offset to process; -1 before the first record
+	first    int64     // first offset processed; -1 before
+	hw       int64     // high watermark last fetched
+	maxEvent time.Time // latest event time applied
+	progress time.Time // wall time next last moved (or the assignment)
+}
+
+// polledRecord is one decoded record of a poll: its events are
+// partition.evs[lo:hi].
+type polledRecord struct {
+	rec    decode.Record
+	lo, hi int
+	res    decode.Result
+}
+
+// process decodes one partition's records from one poll, reads the ledger
+// for the workcycles they need, applies them, hands the resulting rows to
+// the sink as one transaction, and marks the engine's low watermark.
+func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record, now time.Time) error {
+	st.evs, st.recs = st.evs[:0], st.recs[:0]
+	defer func() {
+		clear(st.recs) // the records' bytes belong to the poll
+		if st.hist != nil {
+			st.hist.reset()
+		}
+	}()
+	for _, r := range recs {
+		if st.next >= 0 && r.Offset < st.next {
+			continue // re-delivered after a fetch reset; already applied
+		}
+		rec := decode.Record{
+			Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+			Key: r.Key, Value: r.Value, Timestamp: r.Timestamp,
+		}
+		if len(r.Headers) > 0 {
+			rec.Headers = make([]decode.Header, len(r.Headers))
+			for i, h := range r.Headers {
+				rec.Headers[i] = decode.Header{Key: h.Key, Value: h.Value}
+			}
+		}
+		lo := len(st.evs)
+		var res decode.Result
+		st.evs, res = st.dec.Decode(&rec, st.evs)
+		s.m.Records.WithLabelValues(r.Topic).Inc()
+		st.recs = append(st.recs, polledRecord{rec: rec, lo: lo, hi: len(st.evs), res: res})
+	}
+	if err := s.prefetch(ctx, st, st.evs); err != nil {
+		return err
+	}
+
+	var tx sink.Batch
+	for i := range st.recs {
+		pr := &st.recs[i]
+		rec, res := &pr.rec, pr.res
+		rejs := res.Rejections
+		for j := pr.lo; j < pr.hi; j++ {
+			ev := &st.evs[j]
+			s.m.Events.WithLabelValues(st.format, ev.Type.String()).Inc()
+			o, err := s.apply(ctx, st, ev)
+			if err != nil {
+				return err
+			}
+			s.m.Outcomes.WithLabelValues(o.String()).Inc()
+			if ev.Time.After(st.maxEvent) {
+				st.maxEvent = ev.Time
+			}
+			switch o {
+			case engine.OutcomeAccepted, engine.OutcomeReopened:
+				tx.Events = append(tx.Events, *ev)
+				s.countUnpriced(ev)
+			case engine.OutcomeConflict:
+				s.log.Warn("event id re-sent with different content; the first copy stands",
+					zap.String("tenant_id", ev.TenantID), zap.String("event_id", ev.EventID),
+					zap.String("topic", rec.Topic), zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
+			case engine.OutcomeInvalid:
+				rejs = append(slices.Clip(rejs), decode.Rejection{Reason: ReasonInvalidEvent,
+					Detail: fmt.Sprintf("event %s breaks a contract rule", ev.EventID)})
+			}
+		}
+		s.countIgnored(res.Ignored)
+		if len(rejs) > 0 {
+			s.deadLetter(st, rec, rejs)
+		}
+		if st.first < 0 {
+			st.first = rec.Offset
+		}
+		st.next = rec.Offset + 1
+	}
+	st.progress = now
+	return s.emit(ctx, st, tx)
+}
+
+// emit adds the engine's due rows to tx, hands tx to the sink and marks the
+// low watermark.
+func (s *Source) emit(ctx context.Context, st *partition, tx sink.Batch) error {
+	rows := st.eng.Emit()
+	tx.Workcycles, tx.AWUs, tx.AWUModels = rows.Workcycles, rows.AWUs, rows.AWUModels
+	if n := len(tx.Workcycles); n > 0 {
+		s.m.RowsEmitted.WithLabelValues("workcycles").Add(float64(n))
+	}
+	if n := len(tx.AWUs); n > 0 {
+		s.m.RowsEmitted.WithLabelValues("awus").Add(float64(n))
+	}
+	if n := len(tx.AWUModels); n > 0 {
+		s.m.RowsEmitted.WithLabelValues("awu_models").Add(float64(n))
+	}
+	if n := len(tx.Events); n > 0 {
+		s.m.RowsEmitted.WithLabelValues("events").Add(float64(n))
+	}
+	if tx.Rows() > 0 {
+		t := st.track.Begin()
+		id := s.inflight.add(tx.Events)
+		s.setBlocked(s.set.Now())
+		err := s.set.Sink.Add(ctx, tx, func(err error) {
+			if err != nil {
+				s.fail(fmt.Errorf("ClickHouse did not acknowledge a batch: %w", err))
+				return
+			}
+			s.inflight.done(id)
+			t.Done()
+		})
+		s.setBlocked(time.Time{})
+		if err != nil {
+			return fmt.Errorf("cannot hand rows to the sink: %w", err)
+		}
+	}
+	st.track.Mark(st.lowWatermark())
+	return nil
+}
+
+// lowWatermark is the offset to resume from: the engine's low watermark
+// while workcycles have unemitted changes, else the next record (records
+// that only produced dead letters or duplicates need no replay).
+func (st *partition) lowWatermark() int64 {
+	if st.eng.Stats().Open > 0 {
+		if lw, ok := st.eng.LowWatermark(); ok {
+			return min(lw, st.next)
+		}
+	}
+	return st.next
+}
+
+// apply folds one event, retrying History failures with backoff: the engine
+// leaves its state untouched when History fails.
+func (s *Source) apply(ctx context.Context, st *partition, ev *event.Event) (engine.Outcome, error) {
+	backoff := 100 * time.Millisecond
+	for {
+		o, err := st.eng.Apply(ev)
+		if err == nil {
+			return o, nil
+		}
+		if errors.Is(err, engine.ErrOffsetOrder) {
+			return 0, fmt.Errorf("partition %s/%d: %w", st.topic, st.id, err)
+		}
+		s.log.Warn("cannot apply event; retrying", zap.String("topic", st.topic), zap.Int32("partition", st.id),
+			zap.Int64("offset", ev.Source.Offset), zap.Duration("backoff", backoff), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("cannot apply event at %s/%d@%d: %w", st.topic, st.id, ev.Source.Offset, err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// advanceIdle moves the watermark of a caught-up partition that has been
+// quiet for kafka.idle_advance to the wall clock (or, if its events are
+// ahead of the clock, on from its latest event by the quiet time), so that
+// its last workcycles close. Final rows do not depend on it: a later event
+// reopens a workcycle and it is emitted again with a higher version.
+func (s *Source) advanceIdle(ctx context.Context, st *partition, now time.Time) error {
+	if s.cfg.IdleAdvance <= 0 || st.maxEvent.IsZero() || st.hw > st.next {
+		return nil
+	}
+	quiet := now.Sub(st.progress)
+	if quiet < s.cfg.IdleAdvance {
+		return nil
+	}
+	target := st.maxEvent.Add(quiet)
+	if now.After(target) {
+		target = now
+	}
+	st.eng.AdvanceTo(target)
+	return s.emit(ctx, st, sink.Batch{})
+}
+
+func (s *Source) countUnpriced(ev *event.Event) {
+	if ev.Type != event.TypeTokenUsage {
+		return
+	}
+	if _, ok := s.set.Prices.Rate(ev.Model, ev.Time, ev.InputTokens); ok {
+		return
+	}
+	s.m.UnpricedTokens.Add(float64(ev.InputTokens + ev.OutputTokens))
+	if s.unknown.Seen(ev.Model) {
+		s.log.Warn("model has no price in the price book; its tokens are counted as unpriced",
+			zap.String("model", ev.Model), zap.String("tenant_id", ev.TenantID))
+	}
+}
+
+func (s *Source) countIgnored(ig decode.Ignored) {
+	if ig.Total() == 0 {
+		return
+	}
+	add := func(kind string, n int) {
+		if n > 0 {
+			s.m.IgnoredSpans.WithLabelValues(kind).Add(float64(n))
+		}
+	}
+	add("not_genai", ig.NotGenAI)
+	add("invoke_agent", ig.InvokeAgent)
+	add("other_operation", ig.OtherOperation)
+	add("failed_model_call", ig.FailedModelCall)
+}

@@ -1,0 +1,266 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/awumeter/awumeter/internal/gen"
+	"github.com/awumeter/awumeter/pipeline/decode"
+	"github.com/awumeter/awumeter/pipeline/engine"
+	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/sink"
+)
+
+// ledgerSink acknowledges every transaction at once and keeps its events in
+// a ledger that it serves as a BatchHistory, counting the reads.
+type ledgerSink struct {
+	ledger  *engine.MemoryHistory
+	rows    map[string]engine.WorkcycleRow // last version of each workcycle
+	singles int                            // Events calls
+	batches [][]sink.WorkcycleKey          // the keys of each EventsOf call
+}
+
+func newLedgerSink() *ledgerSink {
+	return &ledgerSink{ledger: engine.NewMemoryHistory(), rows: map[string]engine.WorkcycleRow{}}
+}
+
+func (l *ledgerSink) Add(_ context.Context, b sink.Batch, ack sink.AckFunc) error {
+	for i := range b.Events {
+		l.ledger.Add(&b.Events[i])
+	}
+	for _, r := range b.Workcycles {
+		l.rows[r.TenantID+"/"+r.WorkcycleID] = r
+	}
+	ack(nil)
+	return nil
+}
+
+func (l *ledgerSink) Flush(context.Context) error { return nil }
+
+func (l *ledgerSink) Events(tenant, wc string) ([]event.Event, error) {
+	l.singles++
+	return l.ledger.Events(tenant, wc)
+}
+
+func (l *ledgerSink) EventsOf(keys []sink.WorkcycleKey) (map[sink.WorkcycleKey][]event.Event, error) {
+	l.batches = append(l.batches, append([]sink.WorkcycleKey(nil), keys...))
+	out := map[sink.WorkcycleKey][]event.Event{}
+	for _, k := range keys {
+		if evs, _ := l.ledger.Events(k.TenantID, k.WorkcycleID); len(evs) > 0 {
+			out[k] = evs
+		}
+	}
+	return out, nil
+}
+
+// assigned returns a source over l with partition 0 of "telemetry" assigned,
+// its clock fixed at now; nothing is ever polled.
+func assigned(t *testing.T, l *ledgerSink, cfg engine.Config, now time.Time) (*Source, *partition) {
+	t.Helper()
+	scfg := DefaultConfig()
+	tc := DefaultTopicConfig()
+	tc.Name = "telemetry"
+	scfg.Topics = []TopicConfig{tc}
+	scfg.Brokers = []string{"127.0.0.1:1"} // never dialled
+	s, err := New(scfg, Settings{Sink: l, Engine: cfg, History: l, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.cl.Close)
+	s.onAssigned(context.Background(), s.cl, map[string][]int32{"telemetry": {0}})
+	st := s.parts[topicPartition{"telemetry", 0}]
+	if st == nil || st.hist == nil || st.hist.batch == nil {
+		t.Fatal("partition 0 has no batch history")
+	}
+	return s, st
+}
+
+// poll processes lines as one poll, from offset *next on.
+func poll(t *testing.T, s *Source, st *partition, next *int64, lines ...[]byte) {
+	t.Helper()
+	recs := make([]*kgo.Record, len(lines))
+	for i, l := range lines {
+		recs[i] = &kgo.Record{Topic: "telemetry", Offset: *next, Value: l}
+		*next++
+	}
+	if err := s.process(context.Background(), st, recs, s.set.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A poll that starts N new workcycles reads the ledger once, for all N,
+// and never per workcycle; a poll of workcycles the engine holds reads
+// nothing.
+func TestPollReadsTheLedgerOnceForAllItsNewWorkcycles(t *testing.T) {
+	now := time.Now().UTC()
+	l := newLedgerSink()
+	s, st := assigned(t, l, engine.DefaultConfig(), now)
+	cfg := gen.DefaultConfig()
+	cfg.Workcycles = 500
+	cfg.Start = now.Add(-6 * time.Hour)
+	cfg.Span = time.Hour
+	cfg.MalformedRate, cfg.LateRate = 0, 0
+	stream, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Split the stream where a workcycle first appears, so that the second
+	// poll has new workcycles as well as ones the engine holds.
+	seen := map[string]bool{}
+	var first, second [][]byte
+	for _, r := range stream.Records {
+		k := r.Event.TenantID + "/" + r.Event.WorkcycleID
+		if len(seen) < 300 || seen[k] {
+			first = append(first, r.Line)
+			seen[k] = true
+		} else {
+			second = append(second, r.Line)
+		}
+	}
+
+	var next int64
+	poll(t, s, st, &next, first...)
+	if l.singles != 0 || len(l.batches) != 1 || len(l.batches[0]) != 300 {
+		t.Fatalf("after %d new workcycles: %d reads per workcycle, %d per poll (keys %v); want 0, 1 (300)",
+			300, l.singles, len(l.batches), batchSizes(l.batches))
+	}
+	held := 0
+	for k := range seen {
+		if st.eng.Holds(split(k)) {
+			held++
+		}
+	}
+	if held != 300 {
+		t.Errorf("the engine holds %d of the 300 workcycles", held)
+	}
+	poll(t, s, st, &next, second...)
+	if l.singles != 0 || len(l.batches) != 2 || len(l.batches[1]) != 200 {
+		t.Fatalf("after 200 more: %d reads per workcycle, %d per poll (keys %v); want 0, 2 (300, 200)",
+			l.singles, len(l.batches), batchSizes(l.batches))
+	}
+	var again [][]byte // duplicates of events of held workcycles
+	for _, r := range stream.Records {
+		if st.eng.Holds(r.Event.TenantID, r.Event.WorkcycleID) && len(again) < 50 {
+			again = append(again, r.Line)
+		}
+	}
+	if len(again) == 0 {
+		t.Fatal("the engine holds none of the workcycles")
+	}
+	poll(t, s, st, &next, again...)
+	if l.singles != 0 || len(l.batches) != 2 {
+		t.Fatalf("held workcycles only: %d reads per workcycle, %d per poll; want 0, 2", l.singles, len(l.batches))
+	}
+	if len(st.hist.known) != 0 {
+		t.Errorf("%d prefetched workcycles kept after the poll", len(st.hist.known))
+	}
+}
+
+func batchSizes(b [][]sink.WorkcycleKey) []int {
+	out := make([]int, len(b))
+	for i, keys := range b {
+		out[i] = len(keys)
+	}
+	return out
+}
+
+func split(k string) (string, string) {
+	for i := range k {
+		if k[i] == '/' {
+			return k[:i], k[i+1:]
+		}
+	}
+	return k, ""
+}
+
+// A late event of a workcycle that was emitted and evicted is answered from
+// the poll's read of the ledger: the workcycle is rebuilt with every stored
+// event, and its new row equals the offline engine's.
+func TestLateEventAfterEvictionIsRebuiltFromThePrefetchedLedger(t *testing.T) {
+	day := time.Now().UTC().Add(-24 * time.Hour).Truncate(time.Hour)
+	at := func(d time.Duration) string { return day.Add(d).Format(time.RFC3339) }
+	ev := func(id, wc string, d time.Duration, rest string) []byte {
+		return fmt.Appendf(nil, `{"event_id":%q,"time":%q,"tenant_id":"acme","workcycle_id":%q,"agent_id":"bot",%s}`, id, at(d), wc, rest)
+	}
+	started, done := `"type":"workcycle","phase":"started"`, `"type":"workcycle","phase":"completed","outcome":"resolved","outcome_type":"case"`
+	tokens := `"type":"token_usage","awu_id":"u1","attempt":1,"model":"gemini-3-pro","provider":"google","input_tokens":12000,"output_tokens":2000`
+	polls := [][][]byte{
+		{ev("a1", "wc-a", 0, started), ev("a2", "wc-a", 5*time.Second, `"type":"tool_invocation","awu_id":"u2","attempt":1,"tool":"crm.lookup","status":"succeeded"`), ev("a3", "wc-a", 10*time.Second, done)},
+		{ev("b1", "wc-b", 10*time.Minute, started)}, // closes wc-a
+		{ev("c1", "wc-c", 20*time.Minute, started)}, // evicts it (closed_retention 2m)
+		{ev("a4", "wc-a", 7*time.Second, tokens)},   // late: wc-a is not held
+		{ev("a4", "wc-a", 7*time.Second, tokens)},   // a duplicate of it: wc-a is held again
+		{ev("c2", "wc-c", 20*time.Minute+time.Second, done)},
+	}
+	cfg := engine.DefaultConfig()
+	cfg.SettleDelay, cfg.AllowedLateness, cfg.IdleTimeout, cfg.ClosedRetention = 10*time.Second, 30*time.Second, 5*time.Minute, 2*time.Minute
+
+	l := newLedgerSink()
+	s, st := assigned(t, l, cfg, time.Now())
+	var next int64
+	for i, p := range polls {
+		if i == 3 && st.eng.Holds("acme", "wc-a") {
+			t.Fatal("wc-a is still held; the test needs it evicted")
+		}
+		poll(t, s, st, &next, p...)
+	}
+	st.eng.AdvanceTo(day.Add(time.Hour))
+	if err := s.emit(context.Background(), st, sink.Batch{}); err != nil {
+		t.Fatal(err)
+	}
+
+	if l.singles != 0 {
+		t.Errorf("%d reads per workcycle, want 0", l.singles)
+	}
+	// Polls 1 to 4 each meet a workcycle the engine does not hold.
+	if len(l.batches) != 4 {
+		t.Errorf("%d reads per poll (keys %v), want 4", len(l.batches), batchSizes(l.batches))
+	}
+	if got := st.eng.Stats().HistoryRebuilds; got != 1 {
+		t.Errorf("%d workcycles rebuilt from the ledger, want 1", got)
+	}
+
+	// Offline: one engine over the same records with a ledger in memory.
+	ledger := engine.NewMemoryHistory()
+	eng, err := engine.New(cfg, engine.Settings{History: ledger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]engine.WorkcycleRow{}
+	keep := func(rows engine.Rows) {
+		for _, r := range rows.Workcycles {
+			want[r.TenantID+"/"+r.WorkcycleID] = r
+		}
+	}
+	var evs []event.Event
+	var off int64
+	for _, p := range polls {
+		for _, line := range p {
+			rec := decode.Record{Topic: "telemetry", Offset: off, Value: line}
+			evs, _ = s.decoders["telemetry"].dec.Decode(&rec, evs[:0])
+			off++
+			for i := range evs {
+				if o, err := eng.Apply(&evs[i]); err != nil {
+					t.Fatal(err)
+				} else if o.Accepted() {
+					ledger.Add(&evs[i])
+				}
+			}
+		}
+		keep(eng.Emit())
+	}
+	keep(eng.Flush())
+	a := l.rows["acme/wc-a"]
+	if a.Version != 4 || a.InputTokens != 12000 {
+		t.Errorf("wc-a: version %d with %d input tokens, want 4 with 12000", a.Version, a.InputTokens)
+	}
+	for k, w := range want {
+		if g := l.rows[k]; fmt.Sprint(g) != fmt.Sprint(w) {
+			t.Errorf("%s:\n got %+v\nwant %+v", k, g, w)
+		}
+	}
+}

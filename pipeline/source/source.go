@@ -1,0 +1,303 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/awumeter/awumeter/internal/metrics"
+	"github.com/awumeter/awumeter/pipeline/decode"
+	"github.com/awumeter/awumeter/pipeline/engine"
+	"github.com/awumeter/awumeter/pipeline/price"
+	"github.com/awumeter/awumeter/pipeline/sink"
+)
+
+// Sink takes one transaction's rows and calls ack once ClickHouse has
+// acknowledged them; *sink.Buffer is the implementation. Add may block while
+// the sink's queue is full, which is what pauses consumption.
+type Sink interface {
+	Add(ctx context.Context, rows sink.Batch, ack sink.AckFunc) error
+	Flush(ctx context.Context) error
+}
+
+// Settings is what code, not the user, provides to a Source.
+type Settings struct {
+	// Sink receives the rows; required.
+	Sink Sink
+	// Engine configures the per-partition engines.
+	Engine engine.Config
+	// Prices prices tokens; nil means price.Default().
+	Prices *price.Book
+	// History is the events ledger for workcycles not held in memory; nil
+	// means none, which is right only for tests that read a topic once
+	// from its beginning. A BatchHistory is asked once per poll and
+	// partition for all the workcycles the poll needs.
+	History engine.History
+	// Logger defaults to a no-op logger.
+	Logger *zap.Logger
+	// Metrics defaults to a private set nobody reads.
+	Metrics *metrics.Metrics
+	// Now is the wall clock for idle partitions, readiness and the
+	// decoders' time bounds; nil means time.Now.
+	Now func() time.Time
+	// ClientOpts are appended to the Kafka client's options (tests).
+	ClientOpts []kgo.Opt
+}
+
+// pollWait bounds one poll, so that commits and idle partitions are looked
+// at even when no record arrives.
+const pollWait = 250 * time.Millisecond
+
+// Source is a running consumer group member. Create it with New, run it with
+// Run, and stop it with Close after Run has returned.
+type Source struct {
+	cfg      Config
+	set      Settings
+	log      *zap.Logger
+	m        *metrics.Metrics
+	cl       *kgo.Client
+	decoders map[string]topicDecoder
+	unknown  price.UnknownModels
+	inflight *inflight
+
+	// bg lives until Close: dead-letter retries and revocation flushes
+	// must outlive Run's context.
+	bg     context.Context
+	cancel context.CancelFunc
+
+	mu         sync.Mutex // guards parts; held while processing and in rebalance callbacks
+	parts      map[topicPartition]*partition
+	lastCommit time.Time
+
+	failMu sync.Mutex
+	failed error
+
+	statusMu sync.Mutex
+	status   map[topicPartition]PartitionStatus
+	blocked  time.Time // when the current sink.Add started, or zero
+}
+
+type topicDecoder struct {
+	format string
+	dec    decode.Decoder
+}
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// New validates cfg and creates the Kafka client; it joins the group on the
+// first poll.
+func New(cfg Config, set Settings) (*Source, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if set.Sink == nil {
+		return nil, errors.New("source: Settings.Sink is required")
+	}
+	if err := set.Engine.Validate(); err != nil {
+		return nil, err
+	}
+	if set.Logger == nil {
+		set.Logger = zap.NewNop()
+	}
+	if set.Metrics == nil {
+		set.Metrics = metrics.New("")
+	}
+	if set.Prices == nil {
+		set.Prices = price.Default()
+	}
+	if set.Now == nil {
+		set.Now = time.Now
+	}
+	s := &Source{
+		cfg: cfg, set: set, log: set.Logger, m: set.Metrics,
+		decoders: map[string]topicDecoder{},
+		parts:    map[topicPartition]*partition{},
+		status:   map[topicPartition]PartitionStatus{},
+		inflight: newInflight(),
+	}
+	topics := make([]string, 0, len(cfg.Topics))
+	for i, t := range cfg.Topics {
+		dec, err := decode.New(t.Format, t.Decode, decode.Settings{Now: set.Now})
+		if err != nil {
+			return nil, fmt.Errorf("kafka.topics[%d]: %w", i, err)
+		}
+		s.decoders[t.Name] = topicDecoder{format: t.Format, dec: dec}
+		topics = append(topics, t.Name)
+	}
+	opts, err := cfg.clientOpts()
+	if err != nil {
+		return nil, err
+	}
+	reset := kgo.NewOffset().AtStart()
+	if cfg.AutoOffsetReset == "latest" {
+		reset = kgo.NewOffset().AtEnd()
+	}
+	opts = append(opts,
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(reset),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.DisableAutoCommit(),
+		// Where the brokers create topics on first use, let them create a
+		// missing dead-letter topic (see CheckTopics).
+		kgo.AllowAutoTopicCreation(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.SessionTimeout(cfg.SessionTimeout),
+		kgo.RebalanceTimeout(cfg.RebalanceTimeout),
+		kgo.OnPartitionsAssigned(s.onAssigned),
+		kgo.OnPartitionsRevoked(s.onRevoked),
+		kgo.OnPartitionsLost(s.onLost),
+		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) {
+			s.log.Info("a rebalance is waiting for the current poll to be processed")
+		}),
+		kgo.WithLogger(kgoLogger{s.log.Named("kgo").Sugar()}),
+	)
+	opts = append(opts, set.ClientOpts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create the Kafka client: %w", err)
+	}
+	s.cl = cl
+	s.bg, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Client is the underlying Kafka client, for tests and admin calls.
+func (s *Source) Client() *kgo.Client { return s.cl }
+
+// fail records the first fatal error; Run returns it.
+func (s *Source) fail(err error) {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	if s.failed == nil {
+		s.failed = err
+	}
+}
+
+// Err returns the fatal error that stopped or will stop Run, if any.
+func (s *Source) Err() error {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	return s.failed
+}
+
+// Run polls, processes and commits until ctx ends (it then returns nil) or a
+// fatal error occurs: the sink failed for good, or a bug broke an invariant.
+// Call Close afterwards in both cases.
+func (s *Source) Run(ctx context.Context) error {
+	for {
+		if err := s.Err(); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		pctx, cancel := context.WithTimeout(ctx, pollWait)
+		fetches := s.cl.PollRecords(pctx, s.cfg.MaxPollRecords)
+		cancel()
+		if fetches.IsClientClosed() {
+			return s.Err()
+		}
+		err := s.handle(ctx, fetches)
+		if err == nil && s.set.Now().Sub(s.lastCommit) >= s.cfg.CommitInterval {
+			s.mu.Lock()
+			s.commit(ctx, nil)
+			s.mu.Unlock()
+			s.lastCommit = s.set.Now()
+		}
+		s.cl.AllowRebalance()
+		if err != nil {
+			s.fail(err)
+			return err
+		}
+	}
+}
+
+// handle processes one poll. Rebalance callbacks cannot run meanwhile.
+func (s *Source) handle(ctx context.Context, fetches kgo.Fetches) error {
+	now := s.set.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fetches.EachError(func(topic string, p int32, err error) {
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			s.log.Warn("fetch error", zap.String("topic", topic), zap.Int32("partition", p), zap.Error(err))
+		}
+	})
+	var err error
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		st := s.parts[topicPartition{fp.Topic, fp.Partition}]
+		if err != nil || st == nil {
+			return
+		}
+		if fp.HighWatermark > st.hw {
+			st.hw = fp.HighWatermark
+		}
+		if len(fp.Records) > 0 {
+			err = s.process(ctx, st, fp.Records, now)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for _, st := range s.parts {
+		if err := s.advanceIdle(ctx, st, now); err != nil {
+			return err
+		}
+		s.publish(st)
+	}
+	return nil
+}
+
+// Close stops the member within ctx: it flushes the sink, waits for dead
+// letters, commits, leaves the group (so its partitions move at once) and
+// closes the client. Call it after Run returned.
+func (s *Source) Close(ctx context.Context) error {
+	defer s.cancel()
+	var errs []error
+	s.mu.Lock()
+	if err := s.drain(ctx, nil); err != nil {
+		errs = append(errs, err)
+	}
+	s.commit(ctx, nil)
+	s.mu.Unlock()
+	s.cl.AllowRebalance()
+	if err := s.cl.LeaveGroupContext(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("cannot leave the consumer group: %w", err))
+	}
+	s.cl.Close()
+	return errors.Join(errs...)
+}
+
+// drain waits until the sink has acknowledged everything added so far and
+// every dead letter of the given partitions (all, if nil) is produced.
+func (s *Source) drain(ctx context.Context, only map[string][]int32) error {
+	if err := s.set.Sink.Flush(ctx); err != nil {
+		return fmt.Errorf("cannot flush the sink: %w", err)
+	}
+	for k, st := range s.parts {
+		if only != nil && !contains(only[k.topic], k.partition) {
+			continue
+		}
+		if err := st.track.Wait(ctx); err != nil {
+			return fmt.Errorf("dead letters of %s/%d are not acknowledged: %w", k.topic, k.partition, err)
+		}
+	}
+	return nil
+}
+
+func contains(ps []int32, p int32) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,93 @@
+package source
+
+import (
+	"sort"
+	"time"
+)
+
+// PartitionStatus is a snapshot of one assigned partition, for readiness
+// and for tests.
+type PartitionStatus struct {
+	Topic     string
+	Partition int32
+	// Next is the next offset to process; -1 before the first record.
+	Next int64
+	// HighWatermark is the partition's end offset as last fetched.
+	HighWatermark int64
+	// Committed is the last committed offset; -1 before the first commit.
+	Committed int64
+	// Progress is the wall time Next last moved, or the assignment.
+	Progress time.Time
+	// OpenWorkcycles have changes not yet emitted.
+	OpenWorkcycles int
+}
+
+// Pending is the number of records fetched-ready but not yet processed,
+// as far as the last fetch knew.
+func (p PartitionStatus) Pending() int64 {
+	next := p.Next
+	if next < 0 {
+		next = p.Committed
+	}
+	if next < 0 {
+		next = 0
+	}
+	return max(p.HighWatermark-next, 0)
+}
+
+// Status is a snapshot of the member. It never waits for a poll in
+// progress, so a probe can read it while the sink blocks.
+type Status struct {
+	Partitions []PartitionStatus
+	// BlockedSince is when the sink started refusing rows (its queue is
+	// full), or zero.
+	BlockedSince time.Time
+	// Err is the fatal error, once there is one.
+	Err error
+}
+
+// Status returns the current snapshot.
+func (s *Source) Status() Status {
+	s.statusMu.Lock()
+	out := Status{BlockedSince: s.blocked}
+	for _, p := range s.status {
+		out.Partitions = append(out.Partitions, p)
+	}
+	s.statusMu.Unlock()
+	out.Err = s.Err()
+	sort.Slice(out.Partitions, func(i, j int) bool {
+		a, b := out.Partitions[i], out.Partitions[j]
+		if a.Topic != b.Topic {
+			return a.Topic < b.Topic
+		}
+		return a.Partition < b.Partition
+	})
+	return out
+}
+
+func (s *Source) setBlocked(t time.Time) {
+	s.statusMu.Lock()
+	s.blocked = t
+	s.statusMu.Unlock()
+}
+
+// publish copies a partition's state into the snapshot and the metrics.
+// Called with s.mu held.
+func (s *Source) publish(st *partition) {
+	stats := st.eng.Stats()
+	ps := PartitionStatus{
+		Topic: st.topic, Partition: st.id, Next: st.next, HighWatermark: st.hw,
+		Committed: st.track.LastCommitted(), Progress: st.progress, OpenWorkcycles: stats.Open,
+	}
+	s.statusMu.Lock()
+	s.status[topicPartition{st.topic, st.id}] = ps
+	s.statusMu.Unlock()
+	base := ps.Committed
+	if base < 0 {
+		base = st.first
+	}
+	if base >= 0 {
+		s.m.SetPartition(st.topic, st.id, ps.Committed, st.hw-base)
+	}
+	s.m.SetWorkcycles(st.topic, st.id, stats.Open, stats.Held)
+}
