@@ -25,6 +25,7 @@ func TestKafkaGoProducerFranzGroupConsumer(t *testing.T) {
 	w := &kafka.Writer{
 		Addr:         kafka.TCP(k.Brokers...),
 		Topic:        topic,
+		Transport:    &kafka.Transport{MetadataTopics: []string{topic}},
 		Balancer:     &kafka.Hash{},
 		BatchSize:    5000,
 		BatchTimeout: 10 * time.Millisecond,

@@ -53,6 +53,7 @@ func (k *Kafka) Topic(t testing.TB, partitions int32) string {
 	if err != nil {
 		t.Fatalf("create topic %s: %v", name, err)
 	}
+	k.waitForLeaders(ctx, t, name, partitions)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -65,3 +66,33 @@ func (k *Kafka) Topic(t testing.TB, partitions int32) string {
 
 // Group returns a unique consumer group name for this test.
 func (k *Kafka) Group(t testing.TB) string { return UniqueName(t, "g") }
+
+// waitForLeaders returns once the brokers' metadata shows every partition of
+// a new topic with a leader. CreateTopic returns when the controller has the
+// topic; a client that asks a broker before its metadata caught up (kafka-go
+// fails at once then) would see "unknown topic".
+func (k *Kafka) waitForLeaders(ctx context.Context, t testing.TB, topic string, partitions int32) {
+	t.Helper()
+	for {
+		md, err := k.Admin.ListTopics(ctx, topic)
+		if err == nil {
+			if d, ok := md[topic]; ok && d.Err == nil && int32(len(d.Partitions)) == partitions && allLed(d) {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("topic %s has no leader for every partition: %v", topic, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func allLed(d kadm.TopicDetail) bool {
+	for _, p := range d.Partitions {
+		if p.Err != nil || p.Leader < 0 {
+			return false
+		}
+	}
+	return true
+}

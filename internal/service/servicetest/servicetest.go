@@ -79,7 +79,10 @@ func ProduceFranz(t testing.TB, brokers []string, topic string, recs []gen.Recor
 // the partitioner many existing producers use.
 func ProduceKafkaGo(t testing.TB, brokers []string, topic string, recs []gen.Record) {
 	t.Helper()
+	// A transport of its own: kafka-go's shared default one caches metadata
+	// for 6s and would not see a topic created since.
 	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
+		Transport: &kafka.Transport{MetadataTopics: []string{topic}},
 		BatchSize: 1000, BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll}
 	msgs := make([]kafka.Message, len(recs))
 	for i, r := range recs {
