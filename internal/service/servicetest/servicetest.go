@@ -178,6 +178,27 @@ func awuModelLine(r *engine.AWUModelRow) string {
 // `awumeter process` does, and returns the last version of every row.
 func Offline(t testing.TB, recs []gen.Record, cfg engine.Config) Rows {
 	t.Helper()
+	final := offlineFinal(t, recs, cfg)
+	out := newRows()
+	for i := range final.Workcycles {
+		r := &final.Workcycles[i]
+		out.Workcycles[r.TenantID+"/"+r.WorkcycleID] = wcLine(r)
+	}
+	for i := range final.AWUs {
+		r := &final.AWUs[i]
+		out.AWUs[r.TenantID+"/"+r.WorkcycleID+"/"+r.AWUID] = awuLine(r)
+	}
+	for i := range final.AWUModels {
+		r := &final.AWUModels[i]
+		out.AWUModels[r.TenantID+"/"+r.WorkcycleID+"/"+r.AWUID+"/"+r.Model] = awuModelLine(r)
+	}
+	return out
+}
+
+// offlineFinal is the engine over the records in delivery order, with an
+// in-memory ledger as History, reduced to the last version of every row.
+func offlineFinal(t testing.TB, recs []gen.Record, cfg engine.Config) engine.Rows {
+	t.Helper()
 	dec, err := decode.New(decode.FormatJSON, decode.DefaultConfig(), decode.Settings{})
 	if err != nil {
 		t.Fatal(err)
@@ -187,21 +208,7 @@ func Offline(t testing.TB, recs []gen.Record, cfg engine.Config) Rows {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := newRows()
-	add := func(rows engine.Rows) {
-		for i := range rows.Workcycles {
-			r := &rows.Workcycles[i]
-			out.Workcycles[r.TenantID+"/"+r.WorkcycleID] = wcLine(r)
-		}
-		for i := range rows.AWUs {
-			r := &rows.AWUs[i]
-			out.AWUs[r.TenantID+"/"+r.WorkcycleID+"/"+r.AWUID] = awuLine(r)
-		}
-		for i := range rows.AWUModels {
-			r := &rows.AWUModels[i]
-			out.AWUModels[r.TenantID+"/"+r.WorkcycleID+"/"+r.AWUID+"/"+r.Model] = awuModelLine(r)
-		}
-	}
+	final := engine.NewFinal()
 	var evs []event.Event
 	for i, r := range recs {
 		rec := decode.Record{Topic: "offline", Offset: int64(i), Value: r.Line}
@@ -215,10 +222,10 @@ func Offline(t testing.TB, recs []gen.Record, cfg engine.Config) Rows {
 				ledger.Add(&evs[j])
 			}
 		}
-		add(eng.Emit())
+		final.Add(eng.Emit())
 	}
-	add(eng.Flush())
-	return out
+	final.Add(eng.Flush())
+	return final.Rows()
 }
 
 // Final reads the FINAL rows of the database.
@@ -349,29 +356,8 @@ func RollupTotals(ctx context.Context, ch *testenv.ClickHouse) (awus, input int6
 // OfflineTotals are RollupTotals computed from the offline rows.
 func OfflineTotals(t testing.TB, recs []gen.Record, cfg engine.Config) (awus, input int64, cost decimal.Decimal) {
 	t.Helper()
-	dec, _ := decode.New(decode.FormatJSON, decode.DefaultConfig(), decode.Settings{})
-	ledger := engine.NewMemoryHistory()
-	eng, _ := engine.New(cfg, engine.Settings{Prices: price.Default(), History: ledger})
-	final := map[string]engine.AWURow{}
-	var evs []event.Event
-	keep := func(rows engine.Rows) {
-		for _, r := range rows.AWUs {
-			final[r.TenantID+"/"+r.WorkcycleID+"/"+r.AWUID] = r
-		}
-	}
-	for i, r := range recs {
-		rec := decode.Record{Topic: "offline", Offset: int64(i), Value: r.Line}
-		evs, _ = dec.Decode(&rec, evs[:0])
-		for j := range evs {
-			if o, _ := eng.Apply(&evs[j]); o.Accepted() {
-				ledger.Add(&evs[j])
-			}
-		}
-		keep(eng.Emit())
-	}
-	keep(eng.Flush())
 	cost = decimal.Zero
-	for _, r := range final {
+	for _, r := range offlineFinal(t, recs, cfg).AWUs {
 		awus++
 		input += r.InputTokens
 		cost = cost.Add(r.TokenCost)
