@@ -33,6 +33,16 @@ test-cluster:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pipeline/...
 
+## fuzz: every fuzz target for FUZZTIME each (default 30s); findings land in testdata/fuzz.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for spec in $$(grep -rl --include='*_test.go' '^func Fuzz' pipeline cmd internal | sort); do \
+	  dir=./$$(dirname $$spec); \
+	  for name in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$spec | cut -d' ' -f2); do \
+	    echo "== $$dir $$name"; $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$dir; \
+	  done; \
+	done
+
 up:
 	$(STACK) up
 

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awumeter/awumeter/internal/config"
+	"github.com/awumeter/awumeter/internal/textsafe"
 )
 
 func init() {
@@ -32,12 +33,12 @@ configuration, secrets redacted.`,
 				if err != nil {
 					problems := config.Problems(err)
 					for _, p := range problems {
-						fmt.Fprintln(errOut, p)
+						fmt.Fprintln(errOut, textsafe.Terminal(p))
 					}
-					fmt.Fprintf(errOut, "%s: %d problem(s)\n", args[0], len(problems))
+					fmt.Fprintf(errOut, "%s: %d problem(s)\n", textsafe.Terminal(args[0]), len(problems))
 					return exitCode(1)
 				}
-				fmt.Fprintf(out, "%s: ok\n", args[0])
+				fmt.Fprintf(out, "%s: ok\n", textsafe.Terminal(args[0]))
 				return nil
 			},
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -13,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 
+	"github.com/awumeter/awumeter/internal/textsafe"
 	"github.com/awumeter/awumeter/pipeline/price"
 )
 
@@ -144,7 +146,10 @@ func runCost(w io.Writer, f *costFlags) error {
 	}
 
 	plan := book.PlanFor(f.tenant)
-	credits := plan.Credits(f.actions, f.voiceActions, f.promptAWUs)
+	credits, err := costCredits(plan, f)
+	if err != nil {
+		return err
+	}
 	res.Plan = plan.Name()
 	res.Actions, res.VoiceActions, res.PromptAWUs = f.actions, f.voiceActions, f.promptAWUs
 	res.Credits = decimal.NewFromInt(credits)
@@ -180,6 +185,29 @@ func costScaleUsage(u price.Usage, k int64) (price.Usage, error) {
 	return out, nil
 }
 
+// costCredits is the plan's credits for the action flags, refusing a
+// product or sum beyond int64 rather than wrapping it (plan.Credits would).
+func costCredits(plan *price.Plan, f *costFlags) (int64, error) {
+	var total int64
+	for _, c := range []struct {
+		flag   string
+		n, per int64
+	}{
+		{"--actions", f.actions, plan.ActionCredits()},
+		{"--voice-actions", f.voiceActions, plan.VoiceActionCredits()},
+		{"--prompt-awus", f.promptAWUs, plan.PromptAWUCredits()},
+	} {
+		if c.n != 0 && c.per > math.MaxInt64/c.n {
+			return 0, fmt.Errorf("%s %d × %d credits each overflows int64", c.flag, c.n, c.per)
+		}
+		if c.n*c.per > math.MaxInt64-total {
+			return 0, fmt.Errorf("the credits of --actions, --voice-actions and --prompt-awus together overflow int64")
+		}
+		total += c.n * c.per
+	}
+	return total, nil
+}
+
 func parseCostTime(s string) (time.Time, error) {
 	for _, layout := range []string{"2006-01-02", time.RFC3339Nano} {
 		if t, err := time.Parse(layout, s); err == nil {
@@ -193,9 +221,9 @@ func writeCostText(w io.Writer, r *costResult, plan *price.Plan) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
 	if r.ModelID != "" {
-		name := r.ModelID
+		name := textsafe.Terminal(r.ModelID)
 		if r.Model != r.ModelID {
-			name += fmt.Sprintf(" (matched %q)", r.Model)
+			name += fmt.Sprintf(" (matched %q)", r.Model) // %q escapes controls
 		}
 		row("model", "%s", name)
 		tier := "base tier"
@@ -213,12 +241,12 @@ func writeCostText(w io.Writer, r *costResult, plan *price.Plan) error {
 		row("attempts", "%d", r.Attempts)
 	}
 	row("token cost", "%s", costUSD(r.TokenCost))
-	row("plan", "%s", r.Plan)
+	row("plan", "%s", textsafe.Terminal(r.Plan))
 	row("credits", "%s (text actions %d × %d + voice actions %d × %d + prompt AWUs %d × %d)",
 		r.Credits, r.Actions, plan.ActionCredits(), r.VoiceActions, plan.VoiceActionCredits(), r.PromptAWUs, plan.PromptAWUCredits())
 	row("credits cost", "%s (%s per credit)", costUSD(r.CreditsCost), costUSD(plan.CreditPrice()))
 	row("conversations", "%d × %s = %s", r.Conversations, costUSD(plan.ConversationPrice()), costUSD(r.ConversationCost))
-	row("list cost", "%s (billed by the %s plan)", costUSD(r.ListCost), r.Plan)
+	row("list cost", "%s (billed by the %s plan)", costUSD(r.ListCost), textsafe.Terminal(r.Plan))
 	return tw.Flush()
 }
 

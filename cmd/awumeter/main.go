@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/awumeter/awumeter/internal/textsafe"
 )
 
 // subcommands is filled by each command's file in init, so commands can be
@@ -50,6 +52,7 @@ func main() {
 	if errors.As(err, &code) {
 		os.Exit(int(code))
 	}
-	fmt.Fprintln(os.Stderr, "awumeter:", err)
+	// Errors may quote ids from data; keep their line breaks, escape the rest.
+	fmt.Fprintln(os.Stderr, "awumeter:", textsafe.TerminalLines(err.Error()))
 	os.Exit(1)
 }

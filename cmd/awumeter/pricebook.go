@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awumeter/awumeter/internal/textsafe"
 	"github.com/awumeter/awumeter/pipeline/price"
 )
 
@@ -39,7 +40,7 @@ func newPricebookCheckCmd() *cobra.Command {
 			}
 			ids := b.Models()
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: ok, %d models (%s), default plan %s\n",
-				args[0], len(ids), strings.Join(ids, ", "), b.PlanFor("").Name())
+				textsafe.Terminal(args[0]), len(ids), textsafe.Terminal(strings.Join(ids, ", ")), textsafe.Terminal(b.PlanFor("").Name()))
 			return err
 		},
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -19,6 +20,7 @@ import (
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/event"
 	"github.com/awumeter/awumeter/pipeline/price"
+	"github.com/awumeter/awumeter/pipeline/source"
 )
 
 // processOptions are the flags of awumeter process.
@@ -65,6 +67,8 @@ lines; a record's offset there is its line number. A summary goes to stderr.`,
 		f.DurationVar(&o.engine.MaxDuration, "max-duration", o.engine.MaxDuration, "engine.max_duration")
 		f.DurationVar(&o.engine.AllowedLateness, "allowed-lateness", o.engine.AllowedLateness, "engine.allowed_lateness")
 		f.DurationVar(&o.engine.ClosedRetention, "closed-retention", o.engine.ClosedRetention, "engine.closed_retention")
+		f.DurationVar(&o.engine.CorroborationWindow, "corroboration-window", o.engine.CorroborationWindow, "engine.corroboration_window")
+		f.Int64Var(&o.engine.MaxStateBytes, "max-state-bytes", o.engine.MaxStateBytes, "engine.max_state_bytes")
 		return cmd
 	})
 }
@@ -158,15 +162,7 @@ func runProcess(cmd *cobra.Command, o processOptions) (err error) {
 		rec := decode.Record{Topic: topic, Offset: lineNo, Value: line}
 		var res decode.Result
 		evs, res = dec.Decode(&rec, evs[:0])
-		if len(res.Rejections) > 0 {
-			sum.rejected++
-			if dl != nil {
-				letter, _ := deadletter.New(&rec, res.Rejections)
-				if err := dl.Write(&letter); err != nil {
-					return err
-				}
-			}
-		}
+		rejs := res.Rejections
 		for i := range evs {
 			outcome, err := eng.Apply(&evs[i])
 			if err != nil {
@@ -175,6 +171,25 @@ func runProcess(cmd *cobra.Command, o processOptions) (err error) {
 			sum.outcomes[outcome]++
 			if outcome.Accepted() {
 				ledger.Add(&evs[i])
+			}
+			// The events the engine refuses go to the dead letters with the
+			// service's reasons.
+			switch outcome {
+			case engine.OutcomeInvalid:
+				rejs = append(slices.Clip(rejs), decode.Rejection{Reason: source.ReasonInvalidEvent,
+					Detail: fmt.Sprintf("event %s breaks a contract rule", evs[i].EventID)})
+			case engine.OutcomeOverflow:
+				rejs = append(slices.Clip(rejs), decode.Rejection{Reason: source.ReasonSumOverflow,
+					Detail: fmt.Sprintf("event %s refused: a sum of its workcycle would exceed int64", evs[i].EventID)})
+			}
+		}
+		if len(rejs) > 0 {
+			sum.rejected++
+			if dl != nil {
+				letter, _ := deadletter.New(&rec, rejs)
+				if err := dl.Write(&letter); err != nil {
+					return err
+				}
 			}
 		}
 		if err := emit(eng.Emit()); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/awumeter/awumeter/internal/config"
 	"github.com/awumeter/awumeter/internal/logging"
 	"github.com/awumeter/awumeter/internal/service"
+	"github.com/awumeter/awumeter/internal/textsafe"
 	"github.com/awumeter/awumeter/pipeline/sink"
 )
 
@@ -45,7 +47,7 @@ SIGTERM or SIGINT stops fetching, flushes, commits and leaves the group
 within shutdown_timeout.`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return runService(cmd.Context(), path, sets)
+				return runService(cmd.Context(), cmd.ErrOrStderr(), path, sets)
 			},
 		}
 		cmd.Flags().StringVarP(&path, "config", "c", "", "YAML configuration file")
@@ -54,11 +56,14 @@ within shutdown_timeout.`,
 	})
 }
 
-func runService(ctx context.Context, path string, sets []string) error {
+// runService runs the service until ctx ends or it stops on a fatal error.
+// Configuration problems are written to stderr, one a line; they never show
+// a --set or environment value (internal/config), which may be a secret.
+func runService(ctx context.Context, stderr io.Writer, path string, sets []string) error {
 	cfg, err := config.Load(path, config.Sources{Set: sets})
 	if err != nil {
 		for _, p := range config.Problems(err) {
-			fmt.Fprintln(os.Stderr, p)
+			fmt.Fprintln(stderr, textsafe.Terminal(p))
 		}
 		return errors.New("invalid configuration")
 	}

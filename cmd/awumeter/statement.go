@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awumeter/awumeter/internal/textsafe"
 	"github.com/awumeter/awumeter/pipeline/migrate"
 	"github.com/awumeter/awumeter/pipeline/price"
 	"github.com/awumeter/awumeter/pipeline/sink"
@@ -190,13 +191,13 @@ func runStatement(cmd *cobra.Command, f *statementFlags) error {
 			sts[i] = c.Statement
 			if c.Already {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s was already closed at %s; nothing to do (%s)\n",
-					c.Statement.ID, c.Statement.Closing.ClosedAt.Format(time.RFC3339), c.Statement.ContentHash)
+					textsafe.Terminal(c.Statement.ID), c.Statement.Closing.ClosedAt.Format(time.RFC3339), c.Statement.ContentHash)
 			} else {
 				forced := ""
 				if c.Statement.Closing.Forced {
 					forced = ", forced before the grace period ended"
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "closed %s (%s%s)\n", c.Statement.ID, c.Statement.ContentHash, forced)
+				fmt.Fprintf(cmd.ErrOrStderr(), "closed %s (%s%s)\n", textsafe.Terminal(c.Statement.ID), c.Statement.ContentHash, forced)
 			}
 		}
 		return writeStatements(out, f.format, sts)
@@ -273,7 +274,15 @@ func statementsFromRollups(stdin io.Reader, f *statementFlags, book *price.Book,
 		if err != nil {
 			return nil, err
 		}
-		sts = append(sts, statement.Draft(t, book.PlanFor(t), r.Tally(t, p)))
+		tally, err := r.Tally(t, p)
+		if err != nil {
+			return nil, err
+		}
+		st, err := statement.Draft(t, book.PlanFor(t), tally)
+		if err != nil {
+			return nil, err
+		}
+		sts = append(sts, st)
 	}
 	return sts, nil
 }

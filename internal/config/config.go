@@ -71,6 +71,14 @@ func (c Config) Validate() error {
 	if c.HTTP.StallTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("http.stall_timeout: must be positive, got %s", c.HTTP.StallTimeout))
 	}
+	for i, t := range c.Kafka.Topics {
+		// Every id the decoders accept must fit in a ledger read, or its
+		// workcycle could never be looked up and the partition would stop.
+		if need := sink.KeyQueryBytes(c.ClickHouse.Database, t.Decode.MaxIDBytes); t.Decode.MaxIDBytes > 0 && need > c.ClickHouse.MaxQueryBytes {
+			errs = append(errs, fmt.Errorf("kafka.topics[%d].decode.max_id_bytes: ids of %d bytes can make a ledger read of %d bytes, over clickhouse.max_query_bytes %d; lower one or raise the other",
+				i, t.Decode.MaxIDBytes, need, c.ClickHouse.MaxQueryBytes))
+		}
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown_timeout: must be positive, got %s", c.ShutdownTimeout))
 	}

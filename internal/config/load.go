@@ -41,16 +41,33 @@ func Load(path string, src Sources) (Config, error) {
 	if err := applyEnv(&cfg, src.Env); err != nil {
 		return cfg, err
 	}
-	for _, kv := range src.Set {
+	for i, kv := range src.Set {
 		key, val, ok := strings.Cut(kv, "=")
 		if !ok {
-			return cfg, fmt.Errorf("--set %q: want key=value", kv)
+			return cfg, malformedSet(i, kv)
 		}
 		if err := Set(&cfg, key, val); err != nil {
 			return cfg, fmt.Errorf("--set %s: %w", key, err)
 		}
 	}
 	return cfg, cfg.Validate()
+}
+
+// malformedSet explains a --set argument without "=". The argument is never
+// shown, since it may be a key and a secret with the wrong separator
+// (clickhouse.password:s3cret); the key it starts with is named when there
+// is one.
+func malformedSet(i int, arg string) error {
+	known := ""
+	for _, k := range Keys() {
+		if len(k) > len(known) && strings.HasPrefix(arg, k) {
+			known = k
+		}
+	}
+	if known != "" {
+		return fmt.Errorf("--set %s: malformed, want %s=value (the argument is not shown, as it may hold a secret)", known, known)
+	}
+	return fmt.Errorf("--set argument %d: malformed, want key=value (the argument is not shown, as it may hold a secret)", i+1)
 }
 
 // Decode reads YAML over cfg strictly: an unknown key is an error. An empty
@@ -143,6 +160,7 @@ func Set(cfg *Config, key, val string) error {
 }
 
 // setValue parses val as YAML into v; a list of strings is comma-separated.
+// Its error never holds val, which may be a secret.
 func setValue(v reflect.Value, val string) error {
 	if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String {
 		var parts []string
@@ -160,8 +178,24 @@ func setValue(v reflect.Value, val string) error {
 	}
 	p := reflect.New(v.Type())
 	if err := yaml.Unmarshal([]byte(val), p.Interface()); err != nil {
-		return fmt.Errorf("cannot parse %q: %w", val, err)
+		// The YAML error quotes the value, so only its type is named.
+		return fmt.Errorf("the value is not a valid %s (the value is not shown)", typeName(v.Type()))
 	}
 	v.Set(p.Elem())
 	return nil
+}
+
+// typeName names a leaf's type for an error: "duration", "integer", ...
+func typeName(t reflect.Type) string {
+	switch {
+	case t.PkgPath() == "time" && t.Name() == "Duration":
+		return "duration such as 30s"
+	case t.Kind() == reflect.Bool:
+		return "boolean (true or false)"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		return "integer"
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		return "number"
+	}
+	return t.String()
 }

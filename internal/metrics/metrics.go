@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"math"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,11 +25,22 @@ type Metrics struct {
 	IgnoredSpans   *prometheus.CounterVec // kind
 	DeadLetters    *prometheus.CounterVec // reason
 	DeadLetterErrs prometheus.Counter
-	UnpricedTokens prometheus.Counter
+	// DeadLetterBytes is the size (key, value and headers, in bytes) of the
+	// dead letters produced but not yet acknowledged.
+	DeadLetterBytes prometheus.Gauge
+	UnpricedTokens  prometheus.Counter
 
 	OpenWorkcycles *prometheus.GaugeVec // topic, partition
 	HeldWorkcycles *prometheus.GaugeVec // topic, partition
-	RowsEmitted    *prometheus.CounterVec
+	// StateBytes is each engine's estimate of its held state in bytes,
+	// kept within engine.max_state_bytes.
+	StateBytes *prometheus.GaugeVec // topic, partition
+	// BudgetEvictions and EmittedEarly count workcycles evicted to keep an
+	// engine within engine.max_state_bytes, and the open ones among them
+	// emitted before a closing rule held.
+	BudgetEvictions prometheus.Counter
+	EmittedEarly    prometheus.Counter
+	RowsEmitted     *prometheus.CounterVec
 
 	FlushDuration *prometheus.HistogramVec // table
 	FlushErrors   *prometheus.CounterVec   // table
@@ -56,20 +69,28 @@ func New(version string) *Metrics {
 		Events: f.counterVec("events_total",
 			"Events decoded from records, by wire format and event type.", "format", "type"),
 		Outcomes: f.counterVec("event_outcomes_total",
-			"What the work-unit engine did with each event: accepted, reopened, duplicate, conflict or invalid.", "outcome"),
+			"What the work-unit engine did with each event: accepted, reopened, duplicate, conflict, invalid or overflow.", "outcome"),
 		IgnoredSpans: f.counterVec("ignored_spans_total",
 			"OTLP spans deliberately not metered, by kind (not_genai, invoke_agent, other_operation, failed_model_call).", "kind"),
 		DeadLetters: f.counterVec("dead_letters_total",
 			"Records written to the dead-letter topic (or dropped when none is configured), by reason.", "reason"),
 		DeadLetterErrs: f.counter("dead_letter_errors_total",
 			"Failed attempts to produce a dead letter; each is retried."),
-		UnpricedTokens: f.counter("unpriced_tokens_total",
+		DeadLetterBytes: f.gauge("dead_letter_buffered_bytes",
+			"Bytes of dead letters produced but not yet acknowledged; polling waits while they reach kafka.dead_letter_max_buffered_bytes."),
+		UnpricedTokens: f.tokenCounter("unpriced_tokens_total",
 			"Tokens of accepted token_usage events whose model has no price in the price book."),
 
 		OpenWorkcycles: f.gaugeVec("open_workcycles",
 			"Workcycles with changes not yet emitted, per assigned partition.", "topic", "partition"),
 		HeldWorkcycles: f.gaugeVec("held_workcycles",
 			"Workcycles held in memory (open or retained after emission), per assigned partition.", "topic", "partition"),
+		StateBytes: f.gaugeVec("engine_state_bytes",
+			"Estimated bytes of the engine's held state per assigned partition; kept within engine.max_state_bytes.", "topic", "partition"),
+		BudgetEvictions: f.counter("engine_budget_evictions_total",
+			"Workcycles evicted before their retention ended to keep an engine within engine.max_state_bytes; their next event rebuilds them from the ledger."),
+		EmittedEarly: f.counter("engine_emitted_early_total",
+			"Open workcycles emitted early (provisional rows) and evicted to keep an engine within engine.max_state_bytes."),
 		RowsEmitted: f.counterVec("rows_emitted_total",
 			"Rows the engine emitted, by table (workcycles, awus, awu_models, events).", "table"),
 
@@ -119,7 +140,21 @@ func (m *Metrics) ObserveFlush(table string, rows int, d time.Duration, err erro
 		return
 	}
 	m.FlushDuration.WithLabelValues(table).Observe(d.Seconds())
-	m.FlushedRows.WithLabelValues(table).Add(float64(rows))
+	AddCounts(m.FlushedRows.WithLabelValues(table), int64(rows))
+}
+
+// AddCounts adds counts (records, rows, tokens) to a counter. Each count
+// is converted to float64 on its own, so a sum that would wrap int64 (two
+// token counts of 2^63-1) is added exactly as large as it is; a count below
+// zero, which no valid data has, adds nothing rather than making the
+// Prometheus client panic. Every Add of a count to a counter goes through
+// here.
+func AddCounts(c prometheus.Counter, counts ...int64) {
+	for _, n := range counts {
+		if n > 0 {
+			c.Add(float64(n))
+		}
+	}
 }
 
 // SetPartition records the committed offset and lag of one partition.
@@ -129,11 +164,13 @@ func (m *Metrics) SetPartition(topic string, partition int32, committed, lag int
 	m.Lag.WithLabelValues(topic, p).Set(float64(max(lag, 0)))
 }
 
-// SetWorkcycles records the engine gauges of one partition.
-func (m *Metrics) SetWorkcycles(topic string, partition int32, open, held int) {
+// SetWorkcycles records the engine gauges of one partition: open and held
+// workcycles, and the held state's estimated size in bytes.
+func (m *Metrics) SetWorkcycles(topic string, partition int32, open, held int, stateBytes int64) {
 	p := strconv.Itoa(int(partition))
 	m.OpenWorkcycles.WithLabelValues(topic, p).Set(float64(open))
 	m.HeldWorkcycles.WithLabelValues(topic, p).Set(float64(held))
+	m.StateBytes.WithLabelValues(topic, p).Set(float64(stateBytes))
 }
 
 // ForgetPartition removes the per-partition series of a partition this
@@ -144,6 +181,7 @@ func (m *Metrics) ForgetPartition(topic string, partition int32) {
 	m.Lag.Delete(l)
 	m.OpenWorkcycles.Delete(l)
 	m.HeldWorkcycles.Delete(l)
+	m.StateBytes.Delete(l)
 }
 
 type factory struct{ reg *prometheus.Registry }
@@ -153,6 +191,43 @@ func (f factory) counter(name, help string) prometheus.Counter {
 	f.reg.MustRegister(c)
 	return c
 }
+
+// tokenCounter is a counter for amounts that data controls, such as
+// token counts: see floatCounter.
+func (f factory) tokenCounter(name, help string) prometheus.Counter {
+	c := &floatCounter{}
+	c.CounterFunc = prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, c.value)
+	f.reg.MustRegister(c)
+	return c
+}
+
+// floatCounter is a counter kept in one float64. The client library keeps
+// whole-number additions in a uint64 that wraps past 2^64 (two token counts
+// of 2^63-1 read 0), so counters that data can drive that far accumulate
+// here instead: the value only grows, loses precision past 2^53 and at
+// worst saturates at +Inf, never wraps and never panics.
+type floatCounter struct {
+	prometheus.CounterFunc
+	bits atomic.Uint64
+}
+
+// Inc adds 1.
+func (c *floatCounter) Inc() { c.Add(1) }
+
+// Add adds v; a v that is not above zero (or is NaN) adds nothing.
+func (c *floatCounter) Add(v float64) {
+	if !(v > 0) {
+		return
+	}
+	for {
+		old := c.bits.Load()
+		if c.bits.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
+			return
+		}
+	}
+}
+
+func (c *floatCounter) value() float64 { return math.Float64frombits(c.bits.Load()) }
 
 func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)

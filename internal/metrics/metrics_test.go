@@ -15,7 +15,7 @@ func TestHandlerExposesTheServiceSeries(t *testing.T) {
 	m.ObserveFlush("workcycles", 10, 20*time.Millisecond, nil)
 	m.ObserveFlush("awus", 0, 0, errors.New("connection refused"))
 	m.SetPartition("telemetry", 2, 41, 7)
-	m.SetWorkcycles("telemetry", 2, 5, 9)
+	m.SetWorkcycles("telemetry", 2, 5, 9, 4096)
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -27,6 +27,8 @@ func TestHandlerExposesTheServiceSeries(t *testing.T) {
 		`awumeter_committed_offset{partition="2",topic="telemetry"} 41`,
 		`awumeter_consumer_lag{partition="2",topic="telemetry"} 7`,
 		`awumeter_open_workcycles{partition="2",topic="telemetry"} 5`,
+		`awumeter_engine_state_bytes{partition="2",topic="telemetry"} 4096`,
+		`awumeter_engine_budget_evictions_total 0`,
 		`awumeter_build_info{version="test"} 1`,
 		`go_goroutines`,
 	} {

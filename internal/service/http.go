@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// handler serves /metrics, /healthz, /readyz and, with http.pprof, the
+// profiles under /debug/pprof/ except the command line. No answer holds a
+// configured secret: /readyz reports errors, which name keys but never
+// values, and /metrics has no configuration.
 func (s *Service) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", s.m.Handler())
@@ -22,7 +26,11 @@ func (s *Service) handler() http.Handler {
 	})
 	if s.cfg.HTTP.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		// The command line is not served: --set clickhouse.password=...
+		// would leave the process through it.
+		mux.HandleFunc("/debug/pprof/cmdline", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "not served: the command line may hold secrets", http.StatusNotFound)
+		})
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

@@ -131,7 +131,7 @@ func (s *Service) Start(ctx context.Context) (err error) {
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
 	closers = append(closers, bgCancel)
-	var history engine.History = sink.NewHistory(s.histCon, s.writer.Schema()).Bound(bg, s.cfg.ClickHouse.InsertTimeout)
+	var history engine.History = sink.NewHistory(s.histCon, s.writer.Schema(), s.cfg.ClickHouse.MaxQueryBytes).Bound(bg, s.cfg.ClickHouse.InsertTimeout)
 	if s.set.historyPerWorkcycle {
 		history = engine.HistoryFunc(history.Events)
 	}

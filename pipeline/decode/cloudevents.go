@@ -2,7 +2,10 @@ package decode
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/awumeter/awumeter/pipeline/event"
 )
@@ -33,6 +36,7 @@ func cloudEventType(t []byte) (event.Type, bool) {
 type cloudEventsDecoder struct {
 	maxBytes int
 	bounds   bounds
+	limits   limits
 }
 
 func (d *cloudEventsDecoder) Decode(rec *Record, dst []event.Event) ([]event.Event, Result) {
@@ -44,22 +48,22 @@ func (d *cloudEventsDecoder) Decode(rec *Record, dst []event.Event) ([]event.Eve
 
 	var ce ceAttrs
 	var raw rawFields
-	if sv, binary := rec.Header("ce_specversion"); binary {
-		ce.specversion = sv
-		ce.id, _ = rec.Header("ce_id")
-		ce.source, _ = rec.Header("ce_source")
-		ce.typ, _ = rec.Header("ce_type")
-		ce.time, ce.haveTime = rec.Header("ce_time")
-		if ct, ok := rec.Header("content-type"); ok && !isJSONMediaType(ct) {
-			return dst, single(reject(ReasonUnsupportedContent, "content-type %q is not JSON", clip(ct)))
+	hs := readHeaders(rec.Headers, &ce)
+	if hs.binary {
+		if hs.problem != "" {
+			return dst, single(reject(ReasonBadCloudEvent, "header %s %s", clip([]byte(hs.problemKey)), hs.problem))
+		}
+		if hs.haveCT && !isJSONMediaType(hs.contentType) {
+			return dst, single(reject(ReasonUnsupportedContent, "content-type %q is not JSON", clip(hs.contentType)))
 		}
 		if rej, ok := scanTop(s, &raw, "CloudEvents data"); !ok {
 			return dst, single(rej)
 		}
 	} else {
-		if ct, ok := rec.Header("content-type"); ok && !isStructuredMediaType(ct) {
+		ce = ceAttrs{} // ce_* headers without ce_specversion do not make binary mode
+		if hs.haveCT && !isStructuredMediaType(hs.contentType) {
 			return dst, single(reject(ReasonUnsupportedContent,
-				"content-type %q is neither application/cloudevents+json nor binary mode (no ce_specversion header)", clip(ct)))
+				"content-type %q is neither application/cloudevents+json nor binary mode (no ce_specversion header)", clip(hs.contentType)))
 		}
 		data, rej, ok := ce.structured(s)
 		if !ok {
@@ -75,7 +79,7 @@ func (d *cloudEventsDecoder) Decode(rec *Record, dst []event.Event) ([]event.Eve
 		return dst, single(rej)
 	}
 	var ev event.Event
-	if rej, ok := buildEvent(&raw, &env, d.bounds, &ev); !ok {
+	if rej, ok := buildEvent(&raw, &env, d.bounds, d.limits, &ev); !ok {
 		return dst, single(rej)
 	}
 	ev.Source = position(rec)
@@ -92,10 +96,20 @@ type ceAttrs struct {
 // and returns the text of its data object.
 func (ce *ceAttrs) structured(s *scanner) ([]byte, Rejection, bool) {
 	var dataV, dataB64, dct jvalue
-	var bad string
+	var bad string // the first attribute of the wrong type
 	var badV jvalue
+	// The first string attribute that is not a CloudEvents String, and why.
+	var badString, problem string
+	checkString := func(k, v []byte) {
+		if badString == "" && !printableASCII(v) {
+			if p := ceStringProblem(v); p != "" {
+				badString, problem = string(k), p
+			}
+		}
+	}
 	attr := func(name string, v jvalue) []byte {
 		if v.kind == jString {
+			checkString(s2b(name), v.raw)
 			return v.raw
 		}
 		if v.kind != jNull && bad == "" {
@@ -122,6 +136,10 @@ func (ce *ceAttrs) structured(s *scanner) ([]byte, Rejection, bool) {
 			dataV = v
 		case "data_base64":
 			dataB64 = v
+		default: // extensions, subject, dataschema: Strings when they are strings
+			if v.kind == jString {
+				checkString(k, v.raw)
+			}
 		}
 	}
 	if rej, ok := scanTopWith(s, "CloudEvent", func(s *scanner) bool { return s.object(0, members) }); !ok {
@@ -129,6 +147,9 @@ func (ce *ceAttrs) structured(s *scanner) ([]byte, Rejection, bool) {
 	}
 	if bad != "" {
 		return nil, reject(ReasonBadCloudEvent, "context attribute %s must be a string, got %s", bad, badV.kind), false
+	}
+	if badString != "" {
+		return nil, reject(ReasonBadCloudEvent, "context attribute %s %s", clip([]byte(badString)), problem), false
 	}
 	if !dct.absent() && (dct.kind != jString || !isJSONMediaType(dct.raw)) {
 		return nil, reject(ReasonUnsupportedContent, "datacontenttype %q is not JSON", clip(dct.raw)), false
@@ -172,6 +193,94 @@ func (ce *ceAttrs) envelope() (envelope, Rejection, bool) {
 			CloudEventTypeTokenUsage, CloudEventTypeToolInvocation, CloudEventTypeWorkcycle), false
 	}
 	return envelope{typ: typ, source: ce.source, id: ce.id, time: ce.time, haveTime: ce.haveTime}, Rejection{}, true
+}
+
+// recordHeaders is what one pass over a record's headers finds.
+type recordHeaders struct {
+	binary      bool // a ce_specversion header: binary mode
+	contentType []byte
+	haveCT      bool
+	// problem says why the first ce_* header named problemKey is not a
+	// CloudEvents String; binary mode holds every ce_* header, extensions
+	// included, to the rule structured mode's context attributes follow.
+	problem, problemKey string
+}
+
+// readHeaders reads the ce_* context attributes into ce and the
+// content-type in one pass; a later header overrides an earlier one of the
+// same name, as Record.Header does.
+func readHeaders(headers []Header, ce *ceAttrs) recordHeaders {
+	var hs recordHeaders
+	for _, h := range headers {
+		switch h.Key {
+		case "content-type":
+			hs.contentType, hs.haveCT = h.Value, true
+			continue
+		case "ce_specversion":
+			ce.specversion, hs.binary = h.Value, true
+		case "ce_id":
+			ce.id = h.Value
+		case "ce_source":
+			ce.source = h.Value
+		case "ce_type":
+			ce.typ = h.Value
+		case "ce_time":
+			ce.time, ce.haveTime = h.Value, true
+		default:
+			if !strings.HasPrefix(h.Key, "ce_") {
+				continue
+			}
+		}
+		if hs.problem == "" && !printableASCII(h.Value) {
+			if p := ceStringProblem(h.Value); p != "" {
+				hs.problem, hs.problemKey = p, h.Key
+			}
+		}
+	}
+	return hs
+}
+
+// ceStringProblem says what keeps v from being a CloudEvents String
+// (CloudEvents 1.0, "Type System"): valid UTF-8 without the control
+// characters U+0000–U+001F and U+007F–U+009F. It returns "" for a good one.
+func ceStringProblem(v []byte) string {
+	if printableASCII(v) {
+		return ""
+	}
+	if !utf8.Valid(v) {
+		return "is not valid UTF-8"
+	}
+	for _, r := range string(v) {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			return fmt.Sprintf("contains the control character %U", r)
+		}
+	}
+	return ""
+}
+
+// printableASCII reports whether every byte of v is in 0x20 … 0x7e, the
+// common case, eight bytes at a time: a byte below 0x20 sets its high bit
+// in (w - 0x20…20) &^ w ("hasless" of Bit Twiddling Hacks), and one at or
+// above 0x7f in w | (w + 0x01…01). The last word may overlap the one before.
+func printableASCII(v []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	n := len(v)
+	if n < 8 {
+		for _, c := range v {
+			if c < 0x20 || c >= 0x7f {
+				return false
+			}
+		}
+		return true
+	}
+	var acc uint64
+	for i := 0; i < n-8; i += 8 {
+		w := binary.LittleEndian.Uint64(v[i:])
+		acc |= (w-0x20*ones)&^w | w | (w + ones)
+	}
+	w := binary.LittleEndian.Uint64(v[n-8:])
+	acc |= (w-0x20*ones)&^w | w | (w + ones)
+	return acc&highs == 0
 }
 
 // isJSONMediaType accepts application/json, text/json and any +json type,

@@ -12,9 +12,31 @@ const (
 	DefaultPast           = 400 * 24 * time.Hour
 	DefaultFuture         = 24 * time.Hour
 
+	// DefaultMaxTokensPerEvent is 1,000,000,000 tokens: hundreds of times
+	// the largest context window of any model, so no real call reaches it.
+	DefaultMaxTokensPerEvent = 1_000_000_000
+	// DefaultMaxIDBytes is 512 bytes. Real ids are far shorter: UUIDs are
+	// 36 bytes, W3C trace ids 32, OpenAI and Anthropic ids (chatcmpl-…,
+	// call_…, msg_…, toolu_…) under 64, CloudEvents source + " " + id
+	// rarely above 200.
+	DefaultMaxIDBytes = 512
+	// DefaultMaxLabelBytes is 256 bytes. The longest real model names,
+	// such as AWS Bedrock inference-profile ARNs, are about 100 bytes; tool
+	// names are at most 64 bytes in the OpenAI and Anthropic APIs.
+	DefaultMaxLabelBytes = 256
+
 	// maxRecordBytesLimit keeps a configuration typo from disabling the
 	// size check; Kafka's own default message limit is about 1 MiB.
 	maxRecordBytesLimit = 64 << 20
+	// maxTokensPerEventLimit is 10^18 tokens: up to nine counts of one
+	// event, added in any order, still fit in int64, so no per-event sum
+	// the engine computes (input + output, cache read + cache creation)
+	// can wrap.
+	maxTokensPerEventLimit = 1_000_000_000_000_000_000
+	// maxStringBytesLimit is 64 KiB, a quarter of ClickHouse's default
+	// max_query_size (256 KiB), so that one id always fits in a ledger
+	// lookup.
+	maxStringBytesLimit = 64 << 10
 )
 
 // Config is what a user writes for one topic's decoder, under
@@ -23,6 +45,24 @@ type Config struct {
 	// MaxRecordBytes rejects larger record values as record_too_large,
 	// overriding the default 1 MiB. At most 64 MiB.
 	MaxRecordBytes int `yaml:"max_record_bytes"`
+
+	// MaxTokensPerEvent rejects an event with any token count above it as
+	// tokens_out_of_bounds, overriding the default 1,000,000,000 tokens. It
+	// applies to every count of every format, deprecated OTLP attribute
+	// names included. Between 1 and 10^18, which keeps every per-event sum
+	// within int64.
+	MaxTokensPerEvent int64 `yaml:"max_tokens_per_event"`
+
+	// MaxIDBytes rejects an event whose event_id, tenant_id, workcycle_id,
+	// awu_id, agent_id or conversation_id is longer than this many bytes
+	// of UTF-8 as id_too_long, overriding the default 512 bytes. Between 1
+	// and 65536.
+	MaxIDBytes int `yaml:"max_id_bytes"`
+
+	// MaxLabelBytes rejects an event whose model, provider, tool, outcome
+	// or outcome_type is longer than this many bytes of UTF-8 as
+	// field_too_long, overriding the default 256 bytes. Between 1 and 65536.
+	MaxLabelBytes int `yaml:"max_label_bytes"`
 
 	// TimeBounds rejects events whose time is too far from now.
 	TimeBounds TimeBounds `yaml:"time_bounds"`
@@ -63,8 +103,11 @@ type OTLPConfig struct {
 // DefaultConfig returns the configuration used when a topic sets nothing.
 func DefaultConfig() Config {
 	return Config{
-		MaxRecordBytes: DefaultMaxRecordBytes,
-		TimeBounds:     TimeBounds{Past: DefaultPast, Future: DefaultFuture},
+		MaxRecordBytes:    DefaultMaxRecordBytes,
+		MaxTokensPerEvent: DefaultMaxTokensPerEvent,
+		MaxIDBytes:        DefaultMaxIDBytes,
+		MaxLabelBytes:     DefaultMaxLabelBytes,
+		TimeBounds:        TimeBounds{Past: DefaultPast, Future: DefaultFuture},
 		OTLP: OTLPConfig{
 			TenantAttribute:    "tenant.id",
 			WorkcycleAttribute: "awu.workcycle.id",
@@ -79,6 +122,18 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.MaxRecordBytes <= 0 || c.MaxRecordBytes > maxRecordBytesLimit {
 		errs = append(errs, fmt.Errorf("max_record_bytes: must be between 1 and %d, got %d", maxRecordBytesLimit, c.MaxRecordBytes))
+	}
+	if c.MaxTokensPerEvent <= 0 || c.MaxTokensPerEvent > maxTokensPerEventLimit {
+		errs = append(errs, fmt.Errorf("max_tokens_per_event: must be between 1 and %d, got %d", int64(maxTokensPerEventLimit), c.MaxTokensPerEvent))
+	}
+	if c.MaxIDBytes <= 0 || c.MaxIDBytes > maxStringBytesLimit {
+		errs = append(errs, fmt.Errorf("max_id_bytes: must be between 1 and %d, got %d", maxStringBytesLimit, c.MaxIDBytes))
+	}
+	if c.MaxLabelBytes <= 0 || c.MaxLabelBytes > maxStringBytesLimit {
+		errs = append(errs, fmt.Errorf("max_label_bytes: must be between 1 and %d, got %d", maxStringBytesLimit, c.MaxLabelBytes))
+	}
+	if n := len(c.OTLP.DefaultTenantID); c.MaxIDBytes > 0 && n > c.MaxIDBytes {
+		errs = append(errs, fmt.Errorf("otlp.default_tenant_id: is %d bytes, more than max_id_bytes %d", n, c.MaxIDBytes))
 	}
 	if err := c.TimeBounds.Validate(); err != nil {
 		errs = append(errs, err)

@@ -16,14 +16,25 @@ func TestConfigValidate(t *testing.T) {
 		{"zero max record bytes", func(c *Config) { c.MaxRecordBytes = 0 }, []string{"max_record_bytes: must be between 1 and 67108864, got 0"}},
 		{"huge max record bytes", func(c *Config) { c.MaxRecordBytes = 1 << 30 }, []string{"max_record_bytes"}},
 		{"no past window", func(c *Config) { c.TimeBounds.Past = 0 }, []string{"time_bounds.past: must be positive"}},
+		{"zero token bound", func(c *Config) { c.MaxTokensPerEvent = 0 }, []string{"max_tokens_per_event: must be between 1 and 1000000000000000000, got 0"}},
+		{"token bound at which two counts of one event could wrap", func(c *Config) { c.MaxTokensPerEvent = 1 << 62 }, []string{"max_tokens_per_event: must be between 1 and 1000000000000000000, got 4611686018427387904"}},
+		{"largest token bound", func(c *Config) { c.MaxTokensPerEvent = 1_000_000_000_000_000_000 }, nil},
+		{"negative id limit", func(c *Config) { c.MaxIDBytes = -1 }, []string{"max_id_bytes: must be between 1 and 65536, got -1"}},
+		{"id limit above a ClickHouse query", func(c *Config) { c.MaxIDBytes = 300 << 10 }, []string{"max_id_bytes: must be between 1 and 65536, got 307200"}},
+		{"zero label limit", func(c *Config) { c.MaxLabelBytes = 0 }, []string{"max_label_bytes: must be between 1 and 65536, got 0"}},
+		{"default tenant longer than an id may be", func(c *Config) { c.OTLP.DefaultTenantID = strings.Repeat("t", 513) },
+			[]string{"otlp.default_tenant_id: is 513 bytes, more than max_id_bytes 512"}},
 		{"negative future window", func(c *Config) { c.TimeBounds.Future = -time.Hour }, []string{"time_bounds.future: must not be negative, got -1h0m0s"}},
 		{"zero future window is allowed", func(c *Config) { c.TimeBounds.Future = 0 }, nil},
 		{"every problem is reported", func(c *Config) {
 			c.MaxRecordBytes = -1
+			c.MaxTokensPerEvent = -1
+			c.MaxIDBytes = 0
+			c.MaxLabelBytes = 1 << 20
 			c.TimeBounds.Past = -1
 			c.OTLP.TenantAttribute = ""
 			c.OTLP.AttemptAttribute = ""
-		}, []string{"max_record_bytes", "time_bounds.past", "otlp.tenant_attribute", "otlp.attempt_attribute"}},
+		}, []string{"max_record_bytes", "max_tokens_per_event", "max_id_bytes", "max_label_bytes", "time_bounds.past", "otlp.tenant_attribute", "otlp.attempt_attribute"}},
 		{"empty attribute names", func(c *Config) { c.OTLP.WorkcycleAttribute, c.OTLP.AWUAttribute = "", "" },
 			[]string{"otlp.workcycle_attribute: must name an attribute", "otlp.awu_attribute"}},
 	} {
@@ -46,6 +57,15 @@ func TestConfigValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDefaultConfigBoundsAreDocumented(t *testing.T) {
+	// docs/contract.md and the JSON Schemas state these values.
+	c := DefaultConfig()
+	if c.MaxTokensPerEvent != 1_000_000_000 || c.MaxIDBytes != 512 || c.MaxLabelBytes != 256 {
+		t.Errorf("max_tokens_per_event %d, max_id_bytes %d, max_label_bytes %d; the documented defaults are 1000000000, 512, 256",
+			c.MaxTokensPerEvent, c.MaxIDBytes, c.MaxLabelBytes)
 	}
 }
 

@@ -112,15 +112,16 @@ func New(format string, cfg Config, set Settings) (Decoder, error) {
 		now = time.Now
 	}
 	b := bounds{past: cfg.TimeBounds.Past, future: cfg.TimeBounds.Future, now: now}
+	lim := newLimits(cfg)
 	switch format {
 	case FormatJSON:
-		return &jsonDecoder{maxBytes: cfg.MaxRecordBytes, bounds: b}, nil
+		return &jsonDecoder{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim}, nil
 	case FormatCloudEvents:
-		return &cloudEventsDecoder{maxBytes: cfg.MaxRecordBytes, bounds: b}, nil
+		return &cloudEventsDecoder{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim}, nil
 	case FormatOTLPProto:
-		return &otlpProtoDecoder{otlpMapper{maxBytes: cfg.MaxRecordBytes, bounds: b, cfg: cfg.OTLP}}, nil
+		return &otlpProtoDecoder{otlpMapper{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim, cfg: cfg.OTLP}}, nil
 	default:
-		return &otlpJSONDecoder{otlpMapper{maxBytes: cfg.MaxRecordBytes, bounds: b, cfg: cfg.OTLP}}, nil
+		return &otlpJSONDecoder{otlpMapper{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim, cfg: cfg.OTLP}}, nil
 	}
 }
 

@@ -23,6 +23,12 @@
 // (package deadletter), while the events decoded from its other items go on.
 // Reasons are stable codes (see Reasons); details are for people.
 //
+// Every event, whatever its format, is held to size bounds: token counts to
+// Config.MaxTokensPerEvent (so no per-event sum can wrap int64), ids and
+// labels to Config.MaxIDBytes and MaxLabelBytes bytes. Integers must be exact
+// in their decimal text, and a repeated JSON key's last value wins in every
+// JSON format.
+//
 // The native JSON and CloudEvents decoders read records with a strict
 // single-pass scanner that validates RFC 8259 while it picks out the known
 // fields and copies an event's strings out with one allocation, so events

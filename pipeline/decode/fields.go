@@ -184,10 +184,64 @@ func (s *strs) get(f field) string {
 	return s.all[s.offs[s.first[f]]:s.offs[s.last[f]+1]]
 }
 
+// limits are the size bounds of decoded events (Config.MaxTokensPerEvent,
+// MaxIDBytes, MaxLabelBytes).
+type limits struct {
+	tokens     int64 // tokens; every count
+	idBytes    int   // bytes; event_id, tenant_id, workcycle_id, agent_id, conversation_id, awu_id
+	labelBytes int   // bytes; model, provider, tool, outcome, outcome_type
+}
+
+func newLimits(cfg Config) limits {
+	return limits{tokens: cfg.MaxTokensPerEvent, idBytes: cfg.MaxIDBytes, labelBytes: cfg.MaxLabelBytes}
+}
+
+// boundedFields are the strings an event keeps, in the order their lengths
+// are checked, and whether each is an id (max_id_bytes) or a label
+// (max_label_bytes).
+var boundedFields = [...]struct {
+	f  field
+	id bool
+}{
+	{fEventID, true}, {fTenantID, true}, {fWorkcycleID, true}, {fAgentID, true}, {fConversationID, true}, {fAWUID, true},
+	{fModel, false}, {fProvider, false}, {fTool, false}, {fOutcome, false}, {fOutcomeType, false},
+}
+
+// checkLengths rejects the first string in boundedFields that is longer than
+// its limit. The detail names the field and its length and quotes only a
+// short prefix of the value.
+func (l limits) checkLengths(s *strs) (Rejection, bool) {
+	if s.total <= l.idBytes && s.total <= l.labelBytes {
+		return Rejection{}, true // no string is longer than all of them together
+	}
+	for _, b := range boundedFields {
+		if s.first[b.f] < 0 {
+			continue
+		}
+		n := 0
+		for i := s.first[b.f]; i <= s.last[b.f]; i++ {
+			n += len(s.parts[i])
+		}
+		reason, key, max := ReasonIDTooLong, "max_id_bytes", l.idBytes
+		if !b.id {
+			reason, key, max = ReasonFieldTooLong, "max_label_bytes", l.labelBytes
+		}
+		if n > max {
+			var prefix []byte
+			for i := s.first[b.f]; i <= s.last[b.f] && len(prefix) <= clipBytes; i++ {
+				prefix = append(prefix, s.parts[i]...)
+			}
+			return reject(reason, "field %s is %d bytes, more than %s %d: %q", fieldNames[b.f], n, key, max, clip(prefix)), false
+		}
+	}
+	return Rejection{}, true
+}
+
 // buildEvent validates the fields of one v1 event and fills ev. Checks run in
 // a fixed order, so a record breaking several rules always gets the same
-// reason: identity fields first, then the type's own fields.
-func buildEvent(raw *rawFields, env *envelope, b bounds, ev *event.Event) (Rejection, bool) {
+// reason: identity fields first, then the type's own fields, then the
+// lengths of the strings kept.
+func buildEvent(raw *rawFields, env *envelope, b bounds, lim limits, ev *event.Event) (Rejection, bool) {
 	s := newStrs()
 	var rej Rejection
 	var ok bool
@@ -246,7 +300,7 @@ func buildEvent(raw *rawFields, env *envelope, b bounds, ev *event.Event) (Rejec
 
 	switch ev.Type {
 	case event.TypeTokenUsage:
-		if rej, ok = tokenUsage(raw, ev, &s); !ok {
+		if rej, ok = tokenUsage(raw, ev, &s, lim); !ok {
 			return rej, false
 		}
 	case event.TypeToolInvocation:
@@ -257,6 +311,9 @@ func buildEvent(raw *rawFields, env *envelope, b bounds, ev *event.Event) (Rejec
 		if rej, ok = workcycle(raw, ev, &s); !ok {
 			return rej, false
 		}
+	}
+	if rej, ok = lim.checkLengths(&s); !ok {
+		return rej, false
 	}
 	s.copyOut(ev)
 	return Rejection{}, true
@@ -278,7 +335,7 @@ func awuAttempt(raw *rawFields, ev *event.Event, s *strs) (Rejection, bool) {
 	return Rejection{}, true
 }
 
-func tokenUsage(raw *rawFields, ev *event.Event, s *strs) (Rejection, bool) {
+func tokenUsage(raw *rawFields, ev *event.Event, s *strs, lim limits) (Rejection, bool) {
 	if rej, ok := awuAttempt(raw, ev, s); !ok {
 		return rej, false
 	}
@@ -303,7 +360,7 @@ func tokenUsage(raw *rawFields, ev *event.Event, s *strs) (Rejection, bool) {
 		{fCacheCreationInputTokens, &ev.CacheCreationInputTokens, false},
 		{fReasoningTokens, &ev.ReasoningTokens, false},
 	} {
-		if *t.dst, rej, ok = tokens(raw[t.f], t.f, t.required); !ok {
+		if *t.dst, rej, ok = tokens(raw[t.f], t.f, t.required, lim.tokens); !ok {
 			return rej, false
 		}
 	}
@@ -311,7 +368,8 @@ func tokenUsage(raw *rawFields, ev *event.Event, s *strs) (Rejection, bool) {
 }
 
 // checkTokens enforces the rules between token counts that a schema cannot
-// express. The sum is computed without overflow.
+// express. The sum is computed without overflow (whatever the counts, even
+// though max_tokens_per_event already rules it out).
 func checkTokens(ev *event.Event) (Rejection, bool) {
 	if ev.CacheReadInputTokens > ev.InputTokens || ev.CacheCreationInputTokens > ev.InputTokens-ev.CacheReadInputTokens {
 		return reject(ReasonCacheInput, "cache_read_input_tokens (%d) + cache_creation_input_tokens (%d) exceed input_tokens (%d)",
@@ -395,9 +453,10 @@ func str(v jvalue, f field, required bool) ([]byte, Rejection, bool) {
 	return b, Rejection{}, true
 }
 
-// tokens reads a token count: a JSON number with an integral value (1e3 and
-// 100.0 are accepted, as JSON Schema's integer type does) in [0, 2^63).
-func tokens(v jvalue, f field, required bool) (int64, Rejection, bool) {
+// tokens reads a token count: a JSON number whose decimal text is an exact
+// integer (1e3 and 100.0 are accepted, as JSON Schema's integer type does)
+// in [0, max].
+func tokens(v jvalue, f field, required bool, max int64) (int64, Rejection, bool) {
 	if v.absent() {
 		if required {
 			return 0, reject(ReasonMissingField, "missing field %s", fieldNames[f]), false
@@ -407,14 +466,36 @@ func tokens(v jvalue, f field, required bool) (int64, Rejection, bool) {
 	if v.kind != jNumber {
 		return 0, reject(ReasonWrongType, "field %s must be an integer, got %s", fieldNames[f], v.kind), false
 	}
-	n, ok := parseInt(v.raw)
-	if !ok {
-		return 0, reject(ReasonBadInteger, "field %s must be an integer between 0 and 2^63-1, got %s", fieldNames[f], clip(v.raw)), false
+	n, st := parseInt(v.raw)
+	if st != intOK {
+		return 0, badInteger("field", fieldNames[f], st, clip(v.raw)), false
 	}
+	return checkCount("field", fieldNames[f], n, max)
+}
+
+// badInteger explains why a field or attribute (what) named name is not an
+// int64.
+func badInteger(what, name string, st intStatus, got string) Rejection {
+	if st == intRange {
+		return reject(ReasonBadInteger, "%s %s must be an integer between -2^63 and 2^63-1, got %s", what, name, got)
+	}
+	return reject(ReasonBadInteger, "%s %s must be an exact integer, got %s", what, name, got)
+}
+
+// checkCount applies the rules every token count shares: not negative, and
+// at most max_tokens_per_event. what and name name the count in details.
+func checkCount(what, name string, n, max int64) (int64, Rejection, bool) {
+	if n < 0 || n > max {
+		return 0, countRejection(what, name, n, max), false
+	}
+	return n, Rejection{}, true // small enough to inline on the hot path
+}
+
+func countRejection(what, name string, n, max int64) Rejection {
 	if n < 0 {
-		return 0, reject(ReasonNegative, "field %s is negative: %d", fieldNames[f], n), false
+		return reject(ReasonNegative, "%s %s is negative: %d", what, name, n)
 	}
-	return n, Rejection{}, true
+	return reject(ReasonTokensBound, "%s %s is %d, more than max_tokens_per_event %d", what, name, n, max)
 }
 
 // attempt reads the attempt field; absent or null means 1.
@@ -423,7 +504,7 @@ func attempt(v jvalue) (int32, Rejection, bool) {
 		return 1, Rejection{}, true
 	}
 	if v.kind == jNumber {
-		if n, ok := parseInt(v.raw); ok && n >= 1 && n <= math.MaxInt32 {
+		if n, st := parseInt(v.raw); st == intOK && n >= 1 && n <= math.MaxInt32 {
 			return int32(n), Rejection{}, true
 		}
 	}
@@ -434,9 +515,12 @@ func attempt(v jvalue) (int32, Rejection, bool) {
 	return 0, reject(ReasonBadAttempt, "field attempt must be an integer between 1 and 2147483647, got %s", got), false
 }
 
-// clip shortens a value quoted in a rejection detail.
+// clipBytes is how much of a value a rejection detail quotes.
+const clipBytes = 64
+
+// clip shortens a value quoted in a rejection detail to clipBytes.
 func clip(b []byte) string {
-	max := 64
+	max := clipBytes
 	if len(b) > max {
 		for max > 0 && !utf8.RuneStart(b[max]) {
 			max--

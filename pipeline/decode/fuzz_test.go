@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/awumeter/awumeter/pipeline/event"
 )
 
@@ -50,12 +52,38 @@ func checkInvariants(t *testing.T, evs []event.Event, res Result) {
 		if e.Time.Before(fixedNow.Add(-DefaultPast)) || e.Time.After(fixedNow.Add(DefaultFuture)) {
 			t.Fatalf("time out of bounds: %+v", e)
 		}
+		for _, n := range []int64{e.InputTokens, e.OutputTokens, e.CacheReadInputTokens, e.CacheCreationInputTokens, e.ReasoningTokens} {
+			if n > DefaultMaxTokensPerEvent {
+				t.Fatalf("token count above max_tokens_per_event: %+v", e)
+			}
+		}
+		for _, id := range []string{e.EventID, e.TenantID, e.WorkcycleID, e.AgentID, e.ConversationID, e.AWUID} {
+			if len(id) > DefaultMaxIDBytes {
+				t.Fatalf("id longer than max_id_bytes: %d bytes", len(id))
+			}
+		}
+		for _, l := range []string{e.Model, e.Provider, e.Tool, e.Outcome, e.OutcomeType} {
+			if len(l) > DefaultMaxLabelBytes {
+				t.Fatalf("label longer than max_label_bytes: %d bytes", len(l))
+			}
+		}
 	}
 }
 
 func FuzzJSON(f *testing.F) {
 	addSeeds(f, "json/*.json")
 	f.Add([]byte(typicalEvent))
+	// Hostile inputs: counts at and beyond the bound, integers that are not
+	// quite integers, long ids, repeated keys.
+	for _, extra := range []string{
+		`,"input_tokens":1000000000`, `,"input_tokens":1000000001`, `,"input_tokens":5000000000000000000`,
+		`,"output_tokens":9223372036854775807`, `,"input_tokens":1.0000000000000001`, `,"input_tokens":1e-400`,
+		`,"input_tokens":4611686018427387905.0`, `,"input_tokens":1.5e1,"output_tokens":5e3`, `,"attempt":1.0000000000000001`,
+		`,"agent_id":"` + strings.Repeat("a", 513) + `"`, `,"model":"` + strings.Repeat("m", 257) + `"`,
+		`,"tenant_id":"first","tenant_id":"second"`,
+	} {
+		f.Add([]byte(typicalEvent[:len(typicalEvent)-1] + extra + `}`))
+	}
 	d := newDecoder(f, FormatJSON)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		evs, res := d.Decode(&Record{Value: in}, nil)
@@ -76,6 +104,9 @@ func FuzzJSON(f *testing.F) {
 func FuzzCloudEvents(f *testing.F) {
 	addSeeds(f, "cloudevents/*.json", "")
 	f.Add([]byte(ceData), "ce_specversion=1.0;ce_id=1;ce_source=/s;ce_type=io.awumeter.tool_invocation.v1;ce_time=2026-03-01T12:00:00Z;content-type=application/json")
+	f.Add([]byte(ceData), "ce_specversion=1.0;ce_id=a\xff;ce_source=/s\n;ce_type=io.awumeter.tool_invocation.v1;ce_time=2026-03-01T12:00:00Z")
+	f.Add([]byte(ceData), "ce_specversion=1.0;ce_id=a\x1b[31m;ce_source=/s;ce_type=io.awumeter.tool_invocation.v1;ce_id=b;ce_time=2026-03-01T12:00:00Z")
+	f.Add([]byte(`{"specversion":"1.0","id":"a\u0085","source":"/s","type":"io.awumeter.tool_invocation.v1","time":"2026-03-01T12:00:00Z","data":`+ceData+`}`), "")
 	d := newDecoder(f, FormatCloudEvents)
 	f.Fuzz(func(t *testing.T, in []byte, headers string) {
 		rec := &Record{Value: in}
@@ -94,6 +125,21 @@ func FuzzCloudEvents(f *testing.F) {
 
 func FuzzOTLPProto(f *testing.F) {
 	addSeeds(f, "otlp/*.binpb")
+	for _, attrs := range [][]any{
+		{attrInputTokens, 1000000001, attrOutputTokens, 5},
+		{attrPromptTokens, 10, attrCompletionToks, 9223372036854775807},
+		{attrInputTokens, 5e9, attrOutputTokens, 1.5},
+		{attrInputTokens, "4611686018427387905.0", attrOutputTokens, "1.0000000000000001"},
+		{attrInputTokens, 10, attrOutputTokens, 5, attrAgentID, strings.Repeat("a", 513)},
+	} {
+		td := request([]any{"tenant.id", "acme"}, "s", agentTraceID, spanSpec{id: "00f067aa0ba902b7",
+			attrs: append([]any{"gen_ai.operation.name", "chat", "gen_ai.request.model", "gpt-4o"}, attrs...)})
+		b, err := proto.Marshal(td)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	d := newDecoder(f, FormatOTLPProto)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		evs, res := d.Decode(&Record{Value: in}, nil)
@@ -103,6 +149,14 @@ func FuzzOTLPProto(f *testing.F) {
 
 func FuzzOTLPJSON(f *testing.F) {
 	addSeeds(f, "otlp/*.json")
+	for _, attrs := range []string{
+		`,{"key":"gen_ai.usage.input_tokens","value":{"intValue":"1000000001"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":5}}`,
+		`,{"key":"gen_ai.usage.input_tokens","value":{"intValue":1.0000000000000001}},{"key":"gen_ai.usage.output_tokens","value":{"doubleValue":1e-400}}`,
+		`,{"key":"gen_ai.usage.input_tokens","value":{"intValue":"4611686018427387905.0"}},{"key":"gen_ai.usage.output_tokens","value":{"doubleValue":1.5e1}}`,
+		`,{"key":"gen_ai.usage.input_tokens","key":"gen_ai.usage.output_tokens","value":{"intValue":"1","intValue":"7"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":9}}`,
+	} {
+		f.Add([]byte(otlpJSONChat(attrs)))
+	}
 	d := newDecoder(f, FormatOTLPJSON)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		evs, res := d.Decode(&Record{Value: in}, nil)

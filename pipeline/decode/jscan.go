@@ -420,15 +420,29 @@ func (s *scanner) end() bool {
 	return true
 }
 
-// parseInt parses a JSON number literal whose value is an integer within
-// int64: digits only on the fast path, else through float64 (1e3, 100.0).
-func parseInt(lit []byte) (int64, bool) {
-	neg := len(lit) > 0 && lit[0] == '-'
-	d := lit
-	if neg {
-		d = d[1:]
+// intStatus says why decimal text is not an int64.
+type intStatus uint8
+
+const (
+	intOK       intStatus = iota
+	intSyntax             // not decimal number text
+	intFraction           // a number with a fractional part: 1.5, 1e-400, 1.0000000000000001
+	intRange              // an integer beyond int64
+)
+
+// parseInt reads decimal number text whose value is an exact integer within
+// int64: an optional sign, digits, an optional fraction and an optional
+// exponent. That is JSON's number syntax, plus the leading '+' and zeros
+// that decimal strings in OTLP attributes may carry. 5, 5.0, 5e3 and 1.5e1
+// are integers; 1.5, 1e-400 and 1.0000000000000001 are not. The value is
+// computed from the digits, never through float64, so
+// 4611686018427387905.0 is exactly 4611686018427387905.
+func parseInt(lit []byte) (int64, intStatus) {
+	d, neg := lit, false
+	if len(d) > 0 && (d[0] == '-' || d[0] == '+') {
+		neg, d = d[0] == '-', d[1:]
 	}
-	if len(d) > 0 && len(d) <= 18 {
+	if len(d) > 0 && len(d) <= 18 { // the common case: plain digits
 		var n int64
 		fast := true
 		for _, c := range d {
@@ -442,15 +456,98 @@ func parseInt(lit []byte) (int64, bool) {
 			if neg {
 				n = -n
 			}
-			return n, true
+			return n, intOK
 		}
 	}
-	if n, err := strconv.ParseInt(b2s(lit), 10, 64); err == nil {
-		return n, true
+	return parseIntSlow(d, neg)
+}
+
+// parseIntSlow is parseInt for unsigned text d that is not 1 to 18 plain
+// digits. The value is D × 10^e, with D the significant digits.
+func parseIntSlow(d []byte, neg bool) (int64, intStatus) {
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
+	i := 0
+	for i < len(d) && isDigit(d[i]) {
+		i++
 	}
-	f, err := strconv.ParseFloat(b2s(lit), 64)
-	if err != nil || f >= 1<<63 || f < -(1<<63) || f != math.Trunc(f) {
-		return 0, false
+	whole := d[:i]
+	if len(whole) == 0 {
+		return 0, intSyntax
 	}
-	return int64(f), true
+	var frac []byte
+	if i < len(d) && d[i] == '.' {
+		i++
+		start := i
+		for i < len(d) && isDigit(d[i]) {
+			i++
+		}
+		if frac = d[start:i]; len(frac) == 0 {
+			return 0, intSyntax
+		}
+	}
+	var exp int64
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		eneg := false
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			eneg = d[i] == '-'
+			i++
+		}
+		start := i
+		for ; i < len(d) && isDigit(d[i]); i++ {
+			if exp < 1<<40 { // saturate: far beyond any record's length
+				exp = exp*10 + int64(d[i]-'0')
+			}
+		}
+		if i == start {
+			return 0, intSyntax
+		}
+		if eneg {
+			exp = -exp
+		}
+	}
+	if i != len(d) {
+		return 0, intSyntax
+	}
+	// The significant digits are whole ++ frac without leading and
+	// trailing zeros.
+	total := len(whole) + len(frac)
+	digit := func(k int) byte {
+		if k < len(whole) {
+			return whole[k]
+		}
+		return frac[k-len(whole)]
+	}
+	lo := 0
+	for lo < total && digit(lo) == '0' {
+		lo++
+	}
+	if lo == total {
+		return 0, intOK // zero, whatever its exponent
+	}
+	hi := total
+	for digit(hi-1) == '0' {
+		hi--
+	}
+	e := exp - int64(len(frac)) + int64(total-hi)
+	if e < 0 {
+		return 0, intFraction // the last significant digit is after the point
+	}
+	if int64(hi-lo)+e > 19 {
+		return 0, intRange // 20 digits or more
+	}
+	var u uint64 // at most 19 digits: below 10^19 < 2^64
+	for k := lo; k < hi; k++ {
+		u = u*10 + uint64(digit(k)-'0')
+	}
+	for ; e > 0; e-- {
+		u *= 10
+	}
+	switch {
+	case !neg && u <= math.MaxInt64:
+		return int64(u), intOK
+	case neg && u <= 1<<63:
+		return int64(-u), intOK // -(1<<63) wraps to math.MinInt64, as it should
+	}
+	return 0, intRange
 }

@@ -10,6 +10,7 @@ import (
 type jsonDecoder struct {
 	maxBytes int
 	bounds   bounds
+	limits   limits
 }
 
 func (d *jsonDecoder) Decode(rec *Record, dst []event.Event) ([]event.Event, Result) {
@@ -23,7 +24,7 @@ func (d *jsonDecoder) Decode(rec *Record, dst []event.Event) ([]event.Event, Res
 		return dst, single(rej)
 	}
 	var ev event.Event
-	if rej, ok := buildEvent(&raw, &envelope{}, d.bounds, &ev); !ok {
+	if rej, ok := buildEvent(&raw, &envelope{}, d.bounds, d.limits, &ev); !ok {
 		return dst, single(rej)
 	}
 	ev.Source = position(rec)

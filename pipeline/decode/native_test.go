@@ -123,7 +123,7 @@ func TestJSONRejections(t *testing.T) {
 		{"tokens beyond int64", tu(`,"input_tokens":9223372036854775808,"output_tokens":1`), ReasonBadInteger, "input_tokens"},
 		{"negative tokens", tu(`,"input_tokens":10,"output_tokens":-1`), ReasonNegative, "output_tokens is negative: -1"},
 		{"cache above input", tu(`,"input_tokens":10,"output_tokens":1,"cache_read_input_tokens":6,"cache_creation_input_tokens":5`), ReasonCacheInput, "exceed input_tokens (10)"},
-		{"cache sum near overflow", tu(`,"input_tokens":10,"output_tokens":1,"cache_read_input_tokens":9223372036854775807,"cache_creation_input_tokens":9223372036854775807`), ReasonCacheInput, "exceed"},
+		{"cache sum at the token bound", tu(`,"input_tokens":10,"output_tokens":1,"cache_read_input_tokens":1000000000,"cache_creation_input_tokens":1000000000`), ReasonCacheInput, "exceed"},
 		{"reasoning above output", tu(`,"input_tokens":10,"output_tokens":1,"reasoning_tokens":2`), ReasonReasoningOut, "reasoning_tokens (2) exceed output_tokens (1)"},
 		{"attempt zero", tu(`,"attempt":0,"input_tokens":1,"output_tokens":1`), ReasonBadAttempt, "got 0"},
 		{"attempt as string", tool(`,"attempt":"2","status":"failed"`), ReasonBadAttempt, "got a string"},

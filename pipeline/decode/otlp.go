@@ -55,21 +55,126 @@ type attr struct {
 	key  string
 	kind attrKind
 	s    string
-	i    int64
-	f    float64
+	// i is the value of an int or double attribute when ist is intOK: an
+	// exact integer within int64. Otherwise ist says why it is not one.
+	i   int64
+	ist intStatus
 }
 
 type attrs []attr
 
-// get returns the last attribute named key; OTLP forbids repeated keys, and
-// a later one wins if a producer repeats it anyway.
-func (a attrs) get(key string) (attr, bool) {
-	for i := len(a) - 1; i >= 0; i-- {
-		if a[i].key == key {
-			return a[i], true
+// Slots of the attributes the mapper reads: the semantic-convention names
+// above, then the four whose names are configured (OTLPConfig).
+type attrSlot uint8
+
+const (
+	slotOperation attrSlot = iota
+	slotProvider
+	slotSystem
+	slotRequestModel
+	slotResponseModel
+	slotInput
+	slotOutput
+	slotPrompt
+	slotCompletion
+	slotCacheRead
+	slotCacheCreation
+	slotReasoning
+	slotToolName
+	slotToolCallID
+	slotAgentID
+	slotAgentName
+	slotConversationID
+	slotErrorType
+	slotChannel
+	slotTenant // configured names from here on
+	slotWorkcycle
+	slotAWU
+	slotAttempt
+	numSlots
+)
+
+const numFixedSlots = slotTenant
+
+// fixedSlot returns the slot of a semantic-convention attribute name.
+func fixedSlot(key string) (attrSlot, bool) {
+	switch key { // compiled to a search, without allocating
+	case attrOperationName:
+		return slotOperation, true
+	case attrProviderName:
+		return slotProvider, true
+	case attrSystem:
+		return slotSystem, true
+	case attrRequestModel:
+		return slotRequestModel, true
+	case attrResponseModel:
+		return slotResponseModel, true
+	case attrInputTokens:
+		return slotInput, true
+	case attrOutputTokens:
+		return slotOutput, true
+	case attrPromptTokens:
+		return slotPrompt, true
+	case attrCompletionToks:
+		return slotCompletion, true
+	case attrCacheRead:
+		return slotCacheRead, true
+	case attrCacheCreation:
+		return slotCacheCreation, true
+	case attrReasoning:
+		return slotReasoning, true
+	case attrToolName:
+		return slotToolName, true
+	case attrToolCallID:
+		return slotToolCallID, true
+	case attrAgentID:
+		return slotAgentID, true
+	case attrAgentName:
+		return slotAgentName, true
+	case attrConversationID:
+		return slotConversationID, true
+	case attrErrorType:
+		return slotErrorType, true
+	case attrChannel:
+		return slotChannel, true
+	}
+	return 0, false
+}
+
+// attrIndex locates, for each slot, the last attribute with its name (OTLP
+// forbids repeated keys; a later one wins if a producer repeats them
+// anyway): 1 + its position in the attrs, 0 for none. Building it is one
+// pass over the attributes and every lookup after that is O(1), so a
+// record costs time linear in its size: a resource's attributes are indexed
+// once, not once per span.
+type attrIndex [numSlots]int32
+
+// index builds the attrIndex of a.
+func (m *otlpMapper) index(a attrs) attrIndex {
+	var ix attrIndex
+	cfg := &m.cfg
+	for i := range a {
+		k := a[i].key
+		p := int32(i + 1)
+		if s, ok := fixedSlot(k); ok {
+			ix[s] = p
+		}
+		// A configured name may equal a fixed one (e.g. awu_attribute:
+		// gen_ai.tool.call.id), so these are checked as well.
+		if k == cfg.TenantAttribute {
+			ix[slotTenant] = p
+		}
+		if k == cfg.WorkcycleAttribute {
+			ix[slotWorkcycle] = p
+		}
+		if k == cfg.AWUAttribute {
+			ix[slotAWU] = p
+		}
+		if k == cfg.AttemptAttribute {
+			ix[slotAttempt] = p
 		}
 	}
-	return attr{}, false
+	return ix
 }
 
 // spanView is what the mapping needs from one span.
@@ -78,43 +183,96 @@ type spanView struct {
 	endNanos        uint64
 	statusCode      int32
 	attrs, res      attrs
+	ix              attrIndex  // of attrs
+	resIx           *attrIndex // of res, shared by the resource's spans
+}
+
+// get returns the span's attribute in slot s.
+func (sv *spanView) get(s attrSlot) (attr, bool) {
+	if p := sv.ix[s]; p > 0 {
+		return sv.attrs[p-1], true
+	}
+	return attr{}, false
+}
+
+// getRes returns the span's attribute in slot s, else its resource's.
+func (sv *spanView) getRes(s attrSlot) (attr, bool) {
+	if a, ok := sv.get(s); ok {
+		return a, true
+	}
+	if sv.resIx != nil {
+		if p := sv.resIx[s]; p > 0 {
+			return sv.res[p-1], true
+		}
+	}
+	return attr{}, false
 }
 
 // otlpMapper turns gen-ai spans into v1 events; both OTLP decoders share it.
 type otlpMapper struct {
 	maxBytes int
 	bounds   bounds
+	limits   limits
 	cfg      OTLPConfig
+}
+
+// slotKey is the attribute name of slot s, for rejection details.
+func (m *otlpMapper) slotKey(s attrSlot) string {
+	switch s {
+	case slotTenant:
+		return m.cfg.TenantAttribute
+	case slotWorkcycle:
+		return m.cfg.WorkcycleAttribute
+	case slotAWU:
+		return m.cfg.AWUAttribute
+	case slotAttempt:
+		return m.cfg.AttemptAttribute
+	}
+	return fixedSlotKeys[s]
+}
+
+var fixedSlotKeys = [numFixedSlots]string{
+	attrOperationName, attrProviderName, attrSystem, attrRequestModel, attrResponseModel,
+	attrInputTokens, attrOutputTokens, attrPromptTokens, attrCompletionToks, attrCacheRead,
+	attrCacheCreation, attrReasoning, attrToolName, attrToolCallID, attrAgentID, attrAgentName,
+	attrConversationID, attrErrorType, attrChannel,
 }
 
 // str looks an identity attribute up on the span, then on its resource.
 // Only string values count; an empty string counts as absent.
-func (sv *spanView) str(key string) string {
-	if a, ok := sv.attrs.get(key); ok && a.kind == kindString && a.s != "" {
+func (sv *spanView) str(s attrSlot) string {
+	if a, ok := sv.get(s); ok && a.kind == kindString && a.s != "" {
 		return a.s
 	}
-	if a, ok := sv.res.get(key); ok && a.kind == kindString && a.s != "" {
-		return a.s
+	if sv.resIx != nil {
+		if p := sv.resIx[s]; p > 0 {
+			if a := sv.res[p-1]; a.kind == kindString && a.s != "" {
+				return a.s
+			}
+		}
 	}
 	return ""
 }
 
-// count reads an integer attribute of the span: an int, an integral double
-// or a decimal string, as SDKs differ.
-func (sv *spanView) count(key string) (int64, bool, Rejection) {
-	a, ok := sv.attrs.get(key)
+// count reads a token count attribute of the span: an int, an integral
+// double or a decimal string, as SDKs differ; at most max_tokens_per_event.
+func (m *otlpMapper) count(sv *spanView, s attrSlot) (int64, bool, Rejection) {
+	a, ok := sv.get(s)
 	if !ok {
 		return 0, false, Rejection{}
 	}
-	if n, ok := attrInt(a); ok {
-		return n, true, Rejection{}
+	n, st := attrInt(a)
+	if st != intOK {
+		return 0, false, badInteger("attribute", m.slotKey(s), st, attrText(a))
 	}
-	return 0, false, reject(ReasonBadInteger, "attribute %s must be an integer", key)
+	n, rej, ok := checkCount("attribute", m.slotKey(s), n, m.limits.tokens)
+	return n, ok, rej
 }
 
 // span maps one span, appending its event to dst or recording why not.
 func (m *otlpMapper) span(sv *spanView, pos event.Position, dst []event.Event, res *Result) []event.Event {
-	op, _ := sv.attrs.get(attrOperationName)
+	sv.ix = m.index(sv.attrs)
+	op, _ := sv.get(slotOperation)
 	if op.kind != kindString || op.s == "" {
 		res.Ignored.NotGenAI++
 		return dst
@@ -183,7 +341,7 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 	s.append(fEventID, dash)
 	s.append(fEventID, spanHex[:])
 
-	tenant := sv.str(m.cfg.TenantAttribute)
+	tenant := sv.str(slotTenant)
 	if tenant == "" {
 		tenant = m.cfg.DefaultTenantID
 	}
@@ -192,9 +350,9 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 	}
 	s.add(fTenantID, s2b(tenant))
 
-	conversation := sv.str(attrConversationID)
+	conversation := sv.str(slotConversationID)
 	s.add(fConversationID, s2b(conversation))
-	if wc := sv.str(m.cfg.WorkcycleAttribute); wc != "" {
+	if wc := sv.str(slotWorkcycle); wc != "" {
 		s.add(fWorkcycleID, s2b(wc))
 	} else if conversation != "" {
 		s.add(fWorkcycleID, s2b(conversation))
@@ -202,44 +360,41 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 		s.add(fWorkcycleID, traceHex[:])
 	}
 
-	agent := sv.str(attrAgentID)
+	agent := sv.str(slotAgentID)
 	if agent == "" {
-		agent = sv.str(attrAgentName)
+		agent = sv.str(slotAgentName)
 	}
 	s.add(fAgentID, s2b(agent))
 
-	if awu := sv.str(m.cfg.AWUAttribute); awu != "" {
+	if awu := sv.str(slotAWU); awu != "" {
 		s.add(fAWUID, s2b(awu))
-	} else if call := sv.str(attrToolCallID); call != "" {
+	} else if call := sv.str(slotToolCallID); call != "" {
 		s.add(fAWUID, s2b(call))
 	} else {
 		s.add(fAWUID, spanHex[:])
 	}
 
 	ev.Attempt = 1
-	if a, ok := sv.attrs.get(m.cfg.AttemptAttribute); ok || hasAttr(sv.res, m.cfg.AttemptAttribute) {
-		if !ok {
-			a, _ = sv.res.get(m.cfg.AttemptAttribute)
-		}
-		n, valid := attrInt(a)
-		if !valid || n < 1 || n > math.MaxInt32 {
+	if a, ok := sv.getRes(slotAttempt); ok {
+		n, st := attrInt(a)
+		if st != intOK || n < 1 || n > math.MaxInt32 {
 			return reject(ReasonBadAttempt, "attribute %s must be an integer between 1 and 2147483647", m.cfg.AttemptAttribute), false
 		}
 		ev.Attempt = int32(n)
 	}
 
 	failed := sv.statusCode == statusCodeError
-	if a, ok := sv.attrs.get(attrErrorType); ok && (a.kind != kindString || a.s != "") {
+	if a, ok := sv.get(slotErrorType); ok && (a.kind != kindString || a.s != "") {
 		failed = true
 	}
 
 	if ev.Type == event.TypeToolInvocation {
-		tool := sv.str(attrToolName)
+		tool := sv.str(slotToolName)
 		if tool == "" {
 			return reject(ReasonMissingField, "missing attribute %s", attrToolName), false
 		}
 		s.add(fTool, s2b(tool))
-		if ch := sv.str(attrChannel); ch != "" {
+		if ch := sv.str(slotChannel); ch != "" {
 			if ev.Channel, ok = event.ParseChannel(ch); !ok {
 				return reject(ReasonBadChannel, "attribute %s %q is not text or voice", attrChannel, clip(s2b(ch))), false
 			}
@@ -248,16 +403,19 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 		if failed {
 			ev.Status = event.StatusFailed
 		}
+		if rej, ok := m.limits.checkLengths(&s); !ok {
+			return rej, false
+		}
 		s.copyOut(ev)
 		return Rejection{}, true
 	}
 
 	// Model call.
-	in, haveIn, rej := m.firstCount(sv, attrInputTokens, attrPromptTokens)
+	in, haveIn, rej := m.firstCount(sv, slotInput, slotPrompt)
 	if rej.Reason != "" {
 		return rej, false
 	}
-	out, haveOut, rej := m.firstCount(sv, attrOutputTokens, attrCompletionToks)
+	out, haveOut, rej := m.firstCount(sv, slotOutput, slotCompletion)
 	if rej.Reason != "" {
 		return rej, false
 	}
@@ -273,77 +431,90 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 	}
 	ev.InputTokens, ev.OutputTokens = in, out
 	for _, c := range [...]struct {
-		key string
-		dst *int64
+		slot attrSlot
+		dst  *int64
 	}{
-		{attrCacheRead, &ev.CacheReadInputTokens},
-		{attrCacheCreation, &ev.CacheCreationInputTokens},
-		{attrReasoning, &ev.ReasoningTokens},
+		{slotCacheRead, &ev.CacheReadInputTokens},
+		{slotCacheCreation, &ev.CacheCreationInputTokens},
+		{slotReasoning, &ev.ReasoningTokens},
 	} {
-		n, _, rej := sv.count(c.key)
+		n, _, rej := m.count(sv, c.slot)
 		if rej.Reason != "" {
 			return rej, false
 		}
 		*c.dst = n
 	}
-	for _, c := range [...]struct {
-		key string
-		n   int64
-	}{
-		{attrInputTokens, ev.InputTokens}, {attrOutputTokens, ev.OutputTokens},
-		{attrCacheRead, ev.CacheReadInputTokens}, {attrCacheCreation, ev.CacheCreationInputTokens},
-		{attrReasoning, ev.ReasoningTokens},
-	} {
-		if c.n < 0 {
-			return reject(ReasonNegative, "attribute %s is negative: %d", c.key, c.n), false
-		}
-	}
 	if rej, ok := checkTokens(ev); !ok {
 		return rej, false
 	}
-	model := sv.str(attrResponseModel)
+	model := sv.str(slotResponseModel)
 	if model == "" {
-		model = sv.str(attrRequestModel)
+		model = sv.str(slotRequestModel)
 	}
 	if model == "" {
 		return reject(ReasonMissingField, "missing attribute %s or %s", attrResponseModel, attrRequestModel), false
 	}
 	s.add(fModel, s2b(model))
-	provider := sv.str(attrProviderName)
+	provider := sv.str(slotProvider)
 	if provider == "" {
-		provider = sv.str(attrSystem)
+		provider = sv.str(slotSystem)
 	}
 	s.add(fProvider, s2b(provider))
+	if rej, ok := m.limits.checkLengths(&s); !ok {
+		return rej, false
+	}
 	s.copyOut(ev)
 	return Rejection{}, true
 }
 
 // firstCount reads the current attribute, falling back to its deprecated name.
-func (m *otlpMapper) firstCount(sv *spanView, key, deprecated string) (int64, bool, Rejection) {
-	if n, ok, rej := sv.count(key); ok || rej.Reason != "" {
+func (m *otlpMapper) firstCount(sv *spanView, current, deprecated attrSlot) (int64, bool, Rejection) {
+	if n, ok, rej := m.count(sv, current); ok || rej.Reason != "" {
 		return n, ok, rej
 	}
-	return sv.count(deprecated)
+	return m.count(sv, deprecated)
 }
 
-func hasAttr(a attrs, key string) bool {
-	_, ok := a.get(key)
-	return ok
-}
-
-func attrInt(a attr) (int64, bool) {
+// attrInt reads an integer attribute: an int, a double with an integral
+// value, or a string of decimal text that is an exact integer (parseInt).
+func attrInt(a attr) (int64, intStatus) {
 	switch a.kind {
-	case kindInt:
-		return a.i, true
-	case kindDouble:
-		if a.f == math.Trunc(a.f) && a.f < math.MaxInt64 && a.f >= math.MinInt64 {
-			return int64(a.f), true
-		}
+	case kindInt, kindDouble:
+		return a.i, a.ist
 	case kindString:
-		n, err := strconv.ParseInt(a.s, 10, 64)
-		return n, err == nil
+		return parseInt(s2b(a.s))
 	}
-	return 0, false
+	return 0, intSyntax
+}
+
+// attrText describes a non-integer attribute value in a rejection detail.
+func attrText(a attr) string {
+	switch a.kind {
+	case kindString:
+		return strconv.Quote(clip(s2b(a.s)))
+	case kindInt, kindDouble:
+		if a.ist == intRange {
+			return "a number beyond int64"
+		}
+		return "a number that is not an exact integer"
+	case kindBool:
+		return "a boolean"
+	}
+	return "a value of another type"
+}
+
+// doubleAttr sets a's value from a binary double: an integer when it is
+// integral and within int64.
+func doubleAttr(a *attr, f float64) {
+	a.kind = kindDouble
+	switch {
+	case f != math.Trunc(f): // fractions, NaN and infinities
+		a.ist = intFraction
+	case f >= 1<<63 || f < -(1<<63):
+		a.ist = intRange
+	default:
+		a.i, a.ist = int64(f), intOK
+	}
 }
 
 func validID(id []byte, n int) bool {

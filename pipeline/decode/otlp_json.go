@@ -49,23 +49,26 @@ func (d *otlpJSONDecoder) Decode(rec *Record, dst []event.Event) ([]event.Event,
 	if err != nil { // not expected after validation
 		return dst, single(reject(ReasonNotJSON, "record value is not JSON: %s", clip([]byte(err.Error()))))
 	}
-	resourceSpans, err := optArray(root.Get("resourceSpans"), "resourceSpans")
+	resourceSpans, err := optArray(member(root, "resourceSpans"), "resourceSpans")
 	if err != nil {
 		return dst, single(reject(ReasonNotOTLP, "record value is not an OTLP ExportTraceServiceRequest: %s", err))
 	}
 	var res Result
 	pos := position(rec)
 	var resAttrs, spanAttrs attrs
+	var resIx attrIndex
 	for i, rsV := range resourceSpans {
 		scopeSpans, err := d.resource(rsV, &resAttrs)
 		if err != nil {
 			res.Rejections = append(res.Rejections, reject(ReasonNotOTLP, "resourceSpans[%d]: %s", i, err))
 			continue
 		}
+		resIx = d.index(resAttrs)
 		for j, ssV := range scopeSpans {
-			spans, err := optArray(objectGet(ssV, "spans"), "spans")
-			if err == nil && ssV.Type() != fastjson.TypeObject {
-				err = fmt.Errorf("must be an object, got %s", ssV.Type())
+			var spans []*fastjson.Value
+			err := fmt.Errorf("must be an object, got %s", ssV.Type())
+			if ssV.Type() == fastjson.TypeObject {
+				spans, err = optArray(member(ssV, "spans"), "spans")
 			}
 			if err != nil {
 				res.Rejections = append(res.Rejections, reject(ReasonNotOTLP, "resourceSpans[%d].scopeSpans[%d]: %s", i, j, err))
@@ -79,12 +82,30 @@ func (d *otlpJSONDecoder) Decode(rec *Record, dst []event.Event) ([]event.Event,
 					res.Rejections = append(res.Rejections, reject(ReasonNotOTLP, "resourceSpans[%d].scopeSpans[%d].spans[%d]: %s", i, j, k, err))
 					continue
 				}
-				sv.res = resAttrs
+				sv.res, sv.resIx = resAttrs, &resIx
 				dst = d.span(&sv, pos, dst, &res)
 			}
 		}
 	}
 	return dst, res
+}
+
+// member returns the value of v's last member named key, or nil when v is
+// not an object or has no such member. Like encoding/json and the native
+// decoders, a repeated key's last value wins (fastjson's Get would return
+// the first).
+func member(v *fastjson.Value, key string) *fastjson.Value {
+	if v == nil || v.Type() != fastjson.TypeObject {
+		return nil
+	}
+	var found *fastjson.Value
+	o, _ := v.Object()
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		if string(k) == key {
+			found = x
+		}
+	})
+	return found
 }
 
 // resource reads a ResourceSpans object's resource attributes into *ra and
@@ -93,40 +114,56 @@ func (d *otlpJSONDecoder) resource(rsV *fastjson.Value, ra *attrs) ([]*fastjson.
 	if rsV.Type() != fastjson.TypeObject {
 		return nil, fmt.Errorf("must be an object, got %s", rsV.Type())
 	}
+	var resource, scopeSpans *fastjson.Value
+	o, _ := rsV.Object()
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		switch string(k) {
+		case "resource":
+			resource = x
+		case "scopeSpans":
+			scopeSpans = x
+		}
+	})
 	var err error
-	*ra, err = jsonAttrs((*ra)[:0], objectGet(rsV.Get("resource"), "attributes"))
+	*ra, err = jsonAttrs((*ra)[:0], member(resource, "attributes"))
 	if err != nil {
 		return nil, fmt.Errorf("resource: %w", err)
 	}
-	return optArray(rsV.Get("scopeSpans"), "scopeSpans")
+	return optArray(scopeSpans, "scopeSpans")
 }
 
 func readSpan(v *fastjson.Value, sv *spanView, trace, span []byte, sa *attrs) error {
 	if v.Type() != fastjson.TypeObject {
 		return fmt.Errorf("must be an object, got %s", v.Type())
 	}
+	var traceV, spanV, endV, statusV, attrsV *fastjson.Value
+	o, _ := v.Object()
+	o.Visit(func(k []byte, x *fastjson.Value) {
+		switch string(k) {
+		case "traceId":
+			traceV = x
+		case "spanId":
+			spanV = x
+		case "endTimeUnixNano":
+			endV = x
+		case "status":
+			statusV = x
+		case "attributes":
+			attrsV = x
+		}
+	})
 	var err error
-	sv.traceID = jsonID(v.Get("traceId"), trace)
-	sv.spanID = jsonID(v.Get("spanId"), span)
-	if sv.endNanos, err = jsonUint64(v.Get("endTimeUnixNano")); err != nil {
+	sv.traceID = jsonID(traceV, trace)
+	sv.spanID = jsonID(spanV, span)
+	if sv.endNanos, err = jsonUint64(endV); err != nil {
 		return fmt.Errorf("endTimeUnixNano: %w", err)
 	}
-	if st := v.Get("status"); st != nil && st.Type() == fastjson.TypeObject {
-		sv.statusCode = jsonStatusCode(st.Get("code"))
-	}
-	if *sa, err = jsonAttrs((*sa)[:0], v.Get("attributes")); err != nil {
+	sv.statusCode = jsonStatusCode(member(statusV, "code"))
+	if *sa, err = jsonAttrs((*sa)[:0], attrsV); err != nil {
 		return err
 	}
 	sv.attrs = *sa
 	return nil
-}
-
-// objectGet returns v[key] when v is an object, else nil.
-func objectGet(v *fastjson.Value, key string) *fastjson.Value {
-	if v == nil || v.Type() != fastjson.TypeObject {
-		return nil
-	}
-	return v.Get(key)
 }
 
 // optArray reads an optional array: absent or null is empty.
@@ -192,6 +229,20 @@ func jsonStatusCode(v *fastjson.Value) int32 {
 	return 0
 }
 
+// jsonInt reads an OTLP/JSON intValue or doubleValue as an integer: a JSON
+// number or a string whose decimal text is an exact integer (parseInt), so
+// that the text, not a float64 rounding of it, decides.
+func jsonInt(x *fastjson.Value) (int64, intStatus) {
+	switch x.Type() {
+	case fastjson.TypeString:
+		return parseInt(x.GetStringBytes())
+	case fastjson.TypeNumber:
+		var buf [32]byte
+		return parseInt(x.MarshalTo(buf[:0])) // a number marshals as its original text
+	}
+	return 0, intSyntax
+}
+
 // jsonAttrs appends the attributes of an OTLP/JSON KeyValue array. String
 // values point into the parser's buffer.
 func jsonAttrs(dst attrs, v *fastjson.Value) (attrs, error) {
@@ -203,9 +254,22 @@ func jsonAttrs(dst attrs, v *fastjson.Value) (attrs, error) {
 		if kv.Type() != fastjson.TypeObject {
 			return dst, fmt.Errorf("attributes[%d] must be an object, got %s", i, kv.Type())
 		}
-		a := attr{key: b2s(kv.GetStringBytes("key"))}
-		if val := kv.Get("value"); val != nil && val.Type() == fastjson.TypeObject {
-			o, _ := val.Object()
+		var keyV, valV *fastjson.Value
+		o, _ := kv.Object()
+		o.Visit(func(k []byte, x *fastjson.Value) {
+			switch string(k) {
+			case "key":
+				keyV = x
+			case "value":
+				valV = x
+			}
+		})
+		var a attr
+		if keyV != nil && keyV.Type() == fastjson.TypeString {
+			a.key = b2s(keyV.GetStringBytes())
+		}
+		if valV != nil && valV.Type() == fastjson.TypeObject {
+			o, _ := valV.Object()
 			o.Visit(func(k []byte, x *fastjson.Value) {
 				switch string(k) {
 				case "stringValue":
@@ -213,27 +277,11 @@ func jsonAttrs(dst attrs, v *fastjson.Value) (attrs, error) {
 						a.kind, a.s = kindString, b2s(x.GetStringBytes())
 					}
 				case "intValue":
-					var n int64
-					var err error
-					switch x.Type() {
-					case fastjson.TypeString:
-						n, err = strconv.ParseInt(b2s(x.GetStringBytes()), 10, 64)
-					case fastjson.TypeNumber:
-						n, err = x.Int64()
-					default:
-						err = strconv.ErrSyntax
-					}
-					if err == nil {
-						a.kind, a.i = kindInt, n
-					} else {
-						a.kind = kindOther
-					}
+					a.kind = kindInt
+					a.i, a.ist = jsonInt(x)
 				case "doubleValue":
-					if f, err := x.Float64(); err == nil {
-						a.kind, a.f = kindDouble, f
-					} else {
-						a.kind = kindOther
-					}
+					a.kind = kindDouble
+					a.i, a.ist = jsonInt(x)
 				case "boolValue":
 					a.kind = kindBool
 				case "arrayValue", "kvlistValue", "bytesValue":

@@ -30,8 +30,10 @@ func (d *otlpProtoDecoder) Decode(rec *Record, dst []event.Event) ([]event.Event
 	var res Result
 	pos := position(rec)
 	var resAttrs, spanAttrs attrs
+	var resIx attrIndex
 	for _, rs := range td.ResourceSpans {
 		resAttrs = protoAttrs(resAttrs[:0], rs.GetResource().GetAttributes())
+		resIx = d.index(resAttrs)
 		for _, ss := range rs.ScopeSpans {
 			for _, sp := range ss.Spans {
 				spanAttrs = protoAttrs(spanAttrs[:0], sp.Attributes)
@@ -42,6 +44,7 @@ func (d *otlpProtoDecoder) Decode(rec *Record, dst []event.Event) ([]event.Event
 					statusCode: int32(sp.GetStatus().GetCode()),
 					attrs:      spanAttrs,
 					res:        resAttrs,
+					resIx:      &resIx,
 				}
 				dst = d.span(&sv, pos, dst, &res)
 			}
@@ -57,9 +60,9 @@ func protoAttrs(dst attrs, kvs []*commonpb.KeyValue) attrs {
 		case *commonpb.AnyValue_StringValue:
 			a.kind, a.s = kindString, v.StringValue
 		case *commonpb.AnyValue_IntValue:
-			a.kind, a.i = kindInt, v.IntValue
+			a.kind, a.i, a.ist = kindInt, v.IntValue, intOK
 		case *commonpb.AnyValue_DoubleValue:
-			a.kind, a.f = kindDouble, v.DoubleValue
+			doubleAttr(&a, v.DoubleValue)
 		case *commonpb.AnyValue_BoolValue:
 			a.kind = kindBool
 		case nil:

@@ -22,15 +22,18 @@ const (
 	ReasonUnknownType  Reason = "unknown_type"  // type is not one of the v1 types
 	ReasonBadTime      Reason = "bad_time"      // time is not an RFC 3339 date-time
 	ReasonTimeBounds   Reason = "time_out_of_bounds"
-	ReasonBadInteger   Reason = "bad_integer" // token count not an integer or beyond int64
+	ReasonBadInteger   Reason = "bad_integer" // integer field whose decimal text is not an exact integer within int64
 	ReasonNegative     Reason = "negative_tokens"
+	ReasonTokensBound  Reason = "tokens_out_of_bounds"     // token count above max_tokens_per_event
 	ReasonCacheInput   Reason = "cache_exceeds_input"      // cache read + creation > input tokens
 	ReasonReasoningOut Reason = "reasoning_exceeds_output" // reasoning > output tokens
 	ReasonBadAttempt   Reason = "bad_attempt"              // attempt not an integer in [1, 2^31-1]
 	ReasonBadChannel   Reason = "bad_channel"
 	ReasonBadStatus    Reason = "bad_status"
 	ReasonBadPhase     Reason = "bad_phase"
-	ReasonBadID        Reason = "bad_id" // OTLP trace or span id that is absent or all zero
+	ReasonBadID        Reason = "bad_id"         // OTLP trace or span id that is absent or all zero
+	ReasonIDTooLong    Reason = "id_too_long"    // id longer than max_id_bytes
+	ReasonFieldTooLong Reason = "field_too_long" // model, provider, tool or outcome longer than max_label_bytes
 
 	// CloudEvents.
 	ReasonBadCloudEvent      Reason = "bad_cloudevent"           // missing or malformed context attribute
@@ -43,8 +46,8 @@ func Reasons() []Reason {
 	return []Reason{
 		ReasonRecordTooLarge, ReasonInvalidUTF8, ReasonNotJSON, ReasonNotObject, ReasonNotOTLP,
 		ReasonMissingField, ReasonWrongType, ReasonUnknownType, ReasonBadTime, ReasonTimeBounds,
-		ReasonBadInteger, ReasonNegative, ReasonCacheInput, ReasonReasoningOut, ReasonBadAttempt,
-		ReasonBadChannel, ReasonBadStatus, ReasonBadPhase, ReasonBadID,
+		ReasonBadInteger, ReasonNegative, ReasonTokensBound, ReasonCacheInput, ReasonReasoningOut, ReasonBadAttempt,
+		ReasonBadChannel, ReasonBadStatus, ReasonBadPhase, ReasonBadID, ReasonIDTooLong, ReasonFieldTooLong,
 		ReasonBadCloudEvent, ReasonUnsupportedVersion, ReasonUnsupportedContent,
 	}
 }

@@ -13,6 +13,15 @@ const (
 	DefaultMaxDuration     = 24 * time.Hour
 	DefaultAllowedLateness = time.Minute
 	DefaultClosedRetention = 15 * time.Minute
+	// DefaultCorroborationWindow is half the default idle timeout: a
+	// workcycle ahead of all others by less moves the watermark alone.
+	DefaultCorroborationWindow = 15 * time.Minute
+	// DefaultMaxStateBytes is 256 MiB per engine, that is per partition:
+	// about 110,000 typical open workcycles (estimated at 2.4 KB each), and
+	// 4 GiB for 16 partitions on a 24 GiB machine.
+	DefaultMaxStateBytes = 256 << 20
+	// MinMaxStateBytes is the smallest engine.max_state_bytes accepted.
+	MinMaxStateBytes = 64 << 10
 )
 
 // Config is what a user writes under the engine key. All durations are
@@ -40,6 +49,27 @@ type Config struct {
 	// memory for this long after it was emitted, so that stragglers are
 	// absorbed without a History lookup, overriding the default 15m.
 	ClosedRetention time.Duration `yaml:"closed_retention"`
+
+	// CorroborationWindow is how far one workcycle's latest event may be
+	// ahead of every other workcycle's and still move the watermark by
+	// itself, overriding the default 15m. Further ahead, it moves the
+	// watermark only once another workcycle's events come within this of
+	// it, so that one event dated far ahead (a skewed clock, a hostile
+	// producer) cannot close every open workcycle early. The watermark is
+	// set once two workcycles have events. Only emission timing depends on
+	// it, never the rows' content.
+	CorroborationWindow time.Duration `yaml:"corroboration_window"`
+
+	// MaxStateBytes is the budget, in bytes, for the state one engine (one
+	// partition) holds: workcycles open or retained after emission, their
+	// event ids, and the strings they use, overriding the default 256 MiB
+	// (268435456); at least 65536. When an Emit finds the state over it, it
+	// evicts retained workcycles, the earliest emitted first, then emits the
+	// open workcycles with the oldest unemitted events early and evicts
+	// them; their next events rebuild them from History and re-emit them
+	// with a higher version, so final rows are unchanged. Between Emits the
+	// state may exceed it by one batch of events.
+	MaxStateBytes int64 `yaml:"max_state_bytes"`
 }
 
 // DefaultConfig returns the configuration used when the engine key sets nothing.
@@ -50,6 +80,9 @@ func DefaultConfig() Config {
 		MaxDuration:     DefaultMaxDuration,
 		AllowedLateness: DefaultAllowedLateness,
 		ClosedRetention: DefaultClosedRetention,
+
+		CorroborationWindow: DefaultCorroborationWindow,
+		MaxStateBytes:       DefaultMaxStateBytes,
 	}
 }
 
@@ -71,5 +104,9 @@ func (c Config) Validate() error {
 	positive("max_duration", c.MaxDuration)
 	nonNegative("allowed_lateness", c.AllowedLateness)
 	nonNegative("closed_retention", c.ClosedRetention)
+	nonNegative("corroboration_window", c.CorroborationWindow)
+	if c.MaxStateBytes < MinMaxStateBytes {
+		errs = append(errs, fmt.Errorf("engine.max_state_bytes: must be at least %d (64 KiB), got %d", MinMaxStateBytes, c.MaxStateBytes))
+	}
 	return errors.Join(errs...)
 }

@@ -18,14 +18,19 @@
 //
 // The invariant: the last version of every row is a function of the set of
 // distinct valid events only, never of their order, duplication, partition
-// assignment, restarts or timing, and Version is the number of distinct
-// events folded into the workcycle. docs/engine.md states the semantics,
-// the closing rules and the memory bound, with a worked example.
+// assignment, restarts or timing. A workcycle row's Version is the number
+// of distinct events folded into the workcycle; an AWU row's is 2^32 plus
+// the number of the AWU's, and an emission writes only the AWUs that
+// changed. No sum wraps: an event that would take one past int64 is
+// refused (OutcomeOverflow). docs/engine.md states the semantics, the
+// closing rules and the memory bound, with a worked example.
 //
 // Files: config.go (Config, defaults, Validate), engine.go (Engine, Apply,
 // watermarks), workcycle.go (the state and the fold of one event),
 // emit.go (closing, eviction, rows), schedule.go (deadline heap and
-// pending-offset queue), ids.go (event-id fingerprints, string pool),
-// history.go (History, MemoryHistory), outcome.go (Outcome, Stats),
-// rows.go (the row contract).
+// pending-offset queue), ids.go (event-id fingerprints), intern.go (the
+// reference-counted string pool and shared usage keys), memory.go (the
+// held-bytes estimate and engine.max_state_bytes), watermark.go (the
+// corroborated event-time frontier), history.go (History, MemoryHistory),
+// outcome.go (Outcome, Stats), rows.go (the row contract).
 package engine

@@ -27,7 +27,7 @@ func (r Rows) Len() int { return len(r.Workcycles) + len(r.AWUs) + len(r.AWUMode
 // changed since they were emitted. It also evicts workcycles whose
 // engine.closed_retention has passed. Call it after each batch of events.
 func (e *Engine) Emit() Rows {
-	return e.emit(e.due())
+	return e.emitWithinBudget(e.due())
 }
 
 // Flush returns the rows of every workcycle with changes not yet emitted,
@@ -100,6 +100,7 @@ func (e *Engine) emit(out []*workcycle) Rows {
 		}
 	}
 	rows := e.rows(out)
+	e.retain(out)
 	e.pending.compact()
 	return rows
 }
@@ -107,6 +108,7 @@ func (e *Engine) emit(out []*workcycle) Rows {
 // evict forgets a closed workcycle and its event ids. A later event of it
 // rebuilds it from History.
 func (e *Engine) evict(wc *workcycle) {
+	e.release(wc)
 	for _, id := range wc.ids {
 		e.ids.del(id)
 	}
@@ -127,9 +129,11 @@ func (e *Engine) rows(wcs []*workcycle) Rows {
 	})
 	n, m := 0, 0
 	for _, wc := range wcs {
-		n += len(wc.awus)
 		for i := range wc.awus {
-			m += wc.awus[i].usageCount() // at least the number of model rows
+			if a := &wc.awus[i]; a.changed {
+				n++
+				m += a.usageCount() // at least the number of model rows
+			}
 		}
 	}
 	r := Rows{
@@ -148,9 +152,11 @@ func (e *Engine) rows(wcs []*workcycle) Rows {
 
 func nanos(t int64) time.Time { return time.Unix(0, t).UTC() }
 
-// appendRows appends the workcycle's row, one row per AWU and one per
-// (AWU, model), all at the workcycle's version: the number of distinct
-// events folded in.
+// appendRows appends the workcycle's row, at the workcycle's version (the
+// number of distinct events folded in), and the rows of its changed AWUs:
+// one per AWU and one per (AWU, model), at the AWU's version. An AWU row
+// holds nothing but values of the AWU's own events and its tenant's plan,
+// so the rows of an unchanged AWU, emitted before, are still its rows.
 func (e *Engine) appendRows(r *Rows, wc *workcycle) {
 	plan := e.prices.PlanFor(wc.key.tenant)
 	w := WorkcycleRow{
@@ -162,60 +168,34 @@ func (e *Engine) appendRows(r *Rows, wc *workcycle) {
 		OutcomeType:    wc.outcomeType,
 		StartedAt:      nanos(wc.started),
 		EndedAt:        nanos(wc.ended),
+		TokenCounts:    tokenCounts(wc.tokens),
+		UnpricedTokens: wc.unpriced,
 		Version:        wc.events,
 	}
+	// The rows of the changed AWUs, in awu_id order; each prices its AWU and
+	// keeps the cost for the sums below.
+	for _, i := range e.changedAWUs(wc) {
+		a := &wc.awus[i]
+		r.AWUs = append(r.AWUs, e.awuRow(wc, a, plan, &r.AWUModels))
+		a.cost = r.AWUs[len(r.AWUs)-1].TokenCost
+		a.changed = false
+	}
+	// The workcycle's sums run over every AWU, in the AWUs' own order. The
+	// counts are at most the number of events held and the credits at most
+	// AWUs × the largest credits per AWU, which Apply keeps in range.
 	var prompts, textActions int64
 	var cost costSum
-	// Rows are written in awu_id order; the sums run in the AWUs' own order.
-	byID, rank := e.awuRanks(wc)
-	first := len(r.AWUs)
-	r.AWUs = slices.Grow(r.AWUs, len(wc.awus))[:first+len(wc.awus)]
-	// Model rows are built in the AWUs' order into e.models, AWU i's at
-	// e.modelSpans[i]:e.modelSpans[i+1], then copied in awu_id order.
-	e.models = e.models[:0]
-	e.modelSpans = append(e.modelSpans[:0], 0)
 	for i := range wc.awus {
 		a := &wc.awus[i]
-		row := AWURow{
-			TenantID:    wc.key.tenant,
-			WorkcycleID: wc.key.id,
-			AWUID:       a.id,
-			AgentID:     a.agent,
-			Kind:        "prompt",
-			Tool:        a.tool,
-			Channel:     "text",
-			Status:      "failed",
-			Validated:   a.validated,
-			RolledBack:  a.rolledBack,
-			Attempts:    a.attemptCount(),
-			FirstSeen:   nanos(a.first),
-			LastSeen:    nanos(a.last),
-			Version:     wc.events,
-		}
-		if a.isTool {
-			row.Kind = "tool"
-		}
-		if a.voice {
-			row.Channel = "voice"
-		}
 		ok := a.status()
-		if ok {
-			row.Status = "succeeded"
-		}
-		e.appendModelRows(&row, a)
 		switch {
 		case !a.isTool:
 			prompts++
-			row.Credits = plan.Credits(0, 0, 1)
 		case ok && a.voice:
 			w.VoiceActions++
-			row.Credits = plan.Credits(0, 1, 0)
 		case ok:
 			textActions++
-			row.Credits = plan.Credits(1, 0, 0)
 		}
-		row.ListCost = e.creditsCost(plan, row.Credits)
-
 		w.AWUs++
 		if ok {
 			w.AWUsSucceeded++
@@ -228,21 +208,9 @@ func (e *Engine) appendRows(r *Rows, wc *workcycle) {
 		if a.rolledBack {
 			w.AWUsRolledBack++
 		}
-		w.Attempts += row.Attempts
-		w.InputTokens += row.InputTokens
-		w.OutputTokens += row.OutputTokens
-		w.CacheReadInputTokens += row.CacheReadInputTokens
-		w.CacheCreationInputTokens += row.CacheCreationInputTokens
-		w.ReasoningTokens += row.ReasoningTokens
-		w.UnpricedTokens += row.UnpricedTokens
-		cost.add(row.TokenCost)
-		r.AWUs[first+int(rank[i])] = row
-		e.modelSpans = append(e.modelSpans, int32(len(e.models)))
+		w.Attempts += a.attemptCount()
+		cost.add(a.cost)
 	}
-	for _, i := range byID {
-		r.AWUModels = append(r.AWUModels, e.models[e.modelSpans[i]:e.modelSpans[i+1]]...)
-	}
-	clear(e.models) // holds no strings or costs alive
 	w.TokenCost = cost.value()
 	w.Actions = textActions + w.VoiceActions
 	w.Retries = w.Attempts - w.AWUs
@@ -251,34 +219,76 @@ func (e *Engine) appendRows(r *Rows, wc *workcycle) {
 	r.Workcycles = append(r.Workcycles, w)
 }
 
-// awuRanks returns wc's AWUs in awu_id order (byID) and the position of each
-// in that order (rank), in a buffer reused by the next call.
-func (e *Engine) awuRanks(wc *workcycle) (byID, rank []int32) {
-	n := len(wc.awus)
-	order := slices.Grow(e.scratch[:0], 2*n)[:2*n]
-	e.scratch = order
-	byID, rank = order[:n], order[n:]
-	for i := range byID {
-		byID[i] = int32(i)
+// changedAWUs returns the indices of wc's changed AWUs in awu_id order, in
+// a buffer reused by the next call.
+func (e *Engine) changedAWUs(wc *workcycle) []int32 {
+	idx := e.scratch[:0]
+	for i := range wc.awus {
+		if wc.awus[i].changed {
+			idx = append(idx, int32(i))
+		}
 	}
-	slices.SortFunc(byID, func(i, j int32) int { return cmp.Compare(wc.awus[i].id, wc.awus[j].id) })
-	for k, i := range byID {
-		rank[i] = int32(k)
+	e.scratch = idx
+	if len(idx) > 1 {
+		slices.SortFunc(idx, func(i, j int32) int { return cmp.Compare(wc.awus[i].id, wc.awus[j].id) })
 	}
-	return byID, rank
+	return idx
+}
+
+// awuRow builds the row of AWU a and appends its model rows to models.
+func (e *Engine) awuRow(wc *workcycle, a *awu, plan *price.Plan, models *[]AWUModelRow) AWURow {
+	row := AWURow{
+		TenantID:    wc.key.tenant,
+		WorkcycleID: wc.key.id,
+		AWUID:       a.id,
+		AgentID:     a.agent,
+		Kind:        "prompt",
+		Tool:        a.tool,
+		Channel:     "text",
+		Status:      "failed",
+		Validated:   a.validated,
+		RolledBack:  a.rolledBack,
+		Attempts:    a.attemptCount(),
+		FirstSeen:   nanos(a.first),
+		LastSeen:    nanos(a.last),
+		Version:     awuVersionBase + a.events,
+	}
+	if a.isTool {
+		row.Kind = "tool"
+	}
+	if a.voice {
+		row.Channel = "voice"
+	}
+	ok := a.status()
+	if ok {
+		row.Status = "succeeded"
+	}
+	e.appendModelRows(&row, a, models)
+	switch {
+	case !a.isTool:
+		row.Credits = plan.Credits(0, 0, 1)
+	case ok && a.voice:
+		row.Credits = plan.Credits(0, 1, 0)
+	case ok:
+		row.Credits = plan.Credits(1, 0, 0)
+	}
+	row.ListCost = e.creditsCost(plan, row.Credits)
+	return row
 }
 
 // appendModelRows sums a's usage into its row (token counts, token_cost,
-// unpriced_tokens) and appends a's model rows to e.models, sorted by model.
+// unpriced_tokens) and appends a's model rows to models, sorted by model.
 // Each model's row sums the model's usage at every rate it was priced at.
-func (e *Engine) appendModelRows(row *AWURow, a *awu) {
-	first := len(e.models)
+// No sum can wrap: each is a part of the workcycle's total tokens, which
+// Apply keeps in range.
+func (e *Engine) appendModelRows(row *AWURow, a *awu, models *[]AWUModelRow) {
+	first := len(*models)
 	a.usages(func(u *rateUsage) {
 		var cost decimal.Decimal
 		var unpriced int64
 		rate := u.key.rate
 		if rate == nil {
-			unpriced = u.usage.Total()
+			unpriced, _ = u.usage.Total()
 		} else {
 			cost = rate.Cost(u.usage)
 		}
@@ -293,8 +303,9 @@ func (e *Engine) appendModelRows(row *AWURow, a *awu) {
 		}
 
 		model, provider := u.key.modelID(), u.key.provider
-		for j := first; j < len(e.models); j++ {
-			if m := &e.models[j]; m.Model == model {
+		ms := *models
+		for j := first; j < len(ms); j++ {
+			if m := &ms[j]; m.Model == model {
 				m.addUsage(u.usage, cost, unpriced)
 				if provider != "" && earlier(u.providerAt, provider, e.modelProviderAt[j-first], m.Provider) {
 					m.Provider, e.modelProviderAt[j-first] = provider, u.providerAt
@@ -302,7 +313,7 @@ func (e *Engine) appendModelRows(row *AWURow, a *awu) {
 				return
 			}
 		}
-		e.models = append(e.models, AWUModelRow{
+		*models = append(ms, AWUModelRow{
 			TenantID:       row.TenantID,
 			WorkcycleID:    row.WorkcycleID,
 			AWUID:          row.AWUID,
@@ -317,9 +328,9 @@ func (e *Engine) appendModelRows(row *AWURow, a *awu) {
 			UnpricedTokens: unpriced,
 			Version:        row.Version,
 		})
-		e.modelProviderAt = append(e.modelProviderAt[:len(e.models)-1-first], u.providerAt)
+		e.modelProviderAt = append(e.modelProviderAt[:len(*models)-1-first], u.providerAt)
 	})
-	if ms := e.models[first:]; len(ms) > 1 {
+	if ms := (*models)[first:]; len(ms) > 1 {
 		slices.SortFunc(ms, func(x, y AWUModelRow) int { return cmp.Compare(x.Model, y.Model) })
 	}
 }

@@ -33,18 +33,33 @@ type Engine struct {
 	cfg     config
 	prices  *price.Book
 	history History
+	// maxAWUs is prices.MaxAWUsPerWorkcycle(), read once: it bounds every
+	// workcycle's credits.
+	maxAWUs int64
 
 	workcycles map[wcKey]*workcycle
 	ids        idSet
 	strings    stringPool
-	usageKeys  map[usageKey]*usageKey
 	// Recycled arrays of workcycle.awus and workcycle.ids.
 	awuArrays arrayPool[awu]
 	idArrays  arrayPool[idKey]
 
-	// maxTime is the latest event time seen, advancedTo the latest time
-	// given to AdvanceTo (unix nanoseconds; math.MinInt64 when none).
-	maxTime, advancedTo int64
+	// frontier is how far corroborated event time has got (watermark.go);
+	// advancedTo is the latest time given to AdvanceTo (unix nanoseconds;
+	// math.MinInt64 when none).
+	frontier   frontier
+	advancedTo int64
+
+	// held is the estimate of the bytes the held workcycles own, without
+	// the string pool's (memory.go); retained lists emitted workcycles in
+	// order of emission, from retainedHead.
+	held         int64
+	retained     []retainedItem
+	retainedHead int
+	retainSeq    uint64
+	// workcyclesPeak is the most workcycles held since the map was last
+	// rebuilt (shrinkWorkcycles).
+	workcyclesPeak int
 
 	schedule schedule
 	reemit   []*workcycle
@@ -53,11 +68,9 @@ type Engine struct {
 	lastOffset int64
 
 	creditsMemo map[creditsKey]decimal.Decimal
-	scratch     []int32 // for awuRanks
-	// For appendRows: one workcycle's model rows in the AWUs' order, the
-	// start of each AWU's, and the time each row's provider was seen.
-	models          []AWUModelRow
-	modelSpans      []int32
+	scratch     []int32 // for changedAWUs
+	// For appendModelRows: the time each of an AWU's model rows' provider
+	// was seen.
 	modelProviderAt []int64
 
 	stats Stats
@@ -65,7 +78,8 @@ type Engine struct {
 
 // config is Config in nanoseconds.
 type config struct {
-	settle, idle, maxDuration, lateness, retention int64
+	settle, idle, maxDuration, lateness, retention, corroboration int64
+	maxBytes                                                      int64
 }
 
 // New returns an engine for one partition. cfg is validated first.
@@ -79,17 +93,19 @@ func New(cfg Config, set Settings) (*Engine, error) {
 	}
 	return &Engine{
 		cfg: config{
-			settle:      int64(cfg.SettleDelay),
-			idle:        int64(cfg.IdleTimeout),
-			maxDuration: int64(cfg.MaxDuration),
-			lateness:    int64(cfg.AllowedLateness),
-			retention:   int64(cfg.ClosedRetention),
+			settle:        int64(cfg.SettleDelay),
+			idle:          int64(cfg.IdleTimeout),
+			maxDuration:   int64(cfg.MaxDuration),
+			lateness:      int64(cfg.AllowedLateness),
+			retention:     int64(cfg.ClosedRetention),
+			corroboration: int64(cfg.CorroborationWindow),
+			maxBytes:      cfg.MaxStateBytes,
 		},
 		prices:      prices,
+		maxAWUs:     prices.MaxAWUsPerWorkcycle(),
 		history:     set.History,
 		workcycles:  map[wcKey]*workcycle{},
-		usageKeys:   map[usageKey]*usageKey{},
-		maxTime:     math.MinInt64,
+		frontier:    newFrontier(),
 		advancedTo:  math.MinInt64,
 		lastOffset:  -1,
 		awuArrays:   arrayPool[awu]{minCap: 2},
@@ -114,6 +130,9 @@ func (e *Engine) Apply(ev *event.Event) (Outcome, error) {
 		e.stats.Invalid++
 		return OutcomeInvalid, nil
 	}
+	if o := usageOutcome(ev); o != 0 {
+		return e.refuse(ev, o), nil
+	}
 	id := fingerprint(ev.TenantID, ev.EventID)
 	if o, seen := e.seen(id, ev); seen {
 		e.lastOffset = ev.Source.Offset
@@ -134,12 +153,16 @@ func (e *Engine) Apply(ev *event.Event) (Outcome, error) {
 		}
 	}
 
+	if !e.fits(wc, ev) {
+		return e.refuse(ev, OutcomeOverflow), nil
+	}
+
 	t := ev.Time.UnixNano()
 	e.ids.add(id, ev.ContentHash())
 	wc.ids = e.idArrays.appendTo(wc.ids, id)
-	e.fold(wc, ev, t)
+	e.foldHeld(wc, ev, t)
 	e.lastOffset = ev.Source.Offset
-	e.maxTime = max(e.maxTime, t)
+	e.frontier.observe(wc, t, e.cfg.corroboration)
 	e.markPending(wc, ev.Source.Offset)
 
 	outcome := OutcomeAccepted
@@ -181,7 +204,7 @@ func (e *Engine) load(ev *event.Event) (*workcycle, error) {
 			return nil, fmt.Errorf("cannot read the history of workcycle %q of tenant %q: %w", ev.WorkcycleID, ev.TenantID, err)
 		}
 	}
-	wc := newWorkcycle(wcKey{tenant: e.strings.intern(ev.TenantID), id: e.strings.clone(ev.WorkcycleID)})
+	wc := e.newHeld(ev)
 	e.workcycles[wc.key] = wc
 	if len(stored) == 0 {
 		return wc, nil
@@ -190,7 +213,7 @@ func (e *Engine) load(ev *event.Event) (*workcycle, error) {
 	wc.emitted = true
 	for i := range stored {
 		s := &stored[i]
-		if !valid(s) || s.TenantID != ev.TenantID || s.WorkcycleID != ev.WorkcycleID {
+		if !valid(s) || usageOutcome(s) != 0 || s.TenantID != ev.TenantID || s.WorkcycleID != ev.WorkcycleID || !e.fits(wc, s) {
 			continue
 		}
 		id := fingerprint(s.TenantID, s.EventID)
@@ -200,7 +223,7 @@ func (e *Engine) load(ev *event.Event) (*workcycle, error) {
 		e.ids.add(id, s.ContentHash())
 		wc.ids = e.idArrays.appendTo(wc.ids, id)
 		t := s.Time.UnixNano()
-		e.fold(wc, s, t) // stored times do not move this partition's watermark
+		e.foldHeld(wc, s, t) // stored times do not move this partition's watermark
 	}
 	e.schedule.at(wc, e.closeDeadline(wc))
 	return wc, nil
@@ -251,24 +274,38 @@ func satAdd(a, b int64) int64 {
 }
 
 // watermark is the event time up to which the partition is considered
-// complete: the latest event time minus engine.allowed_lateness, or the time
-// given to AdvanceTo if later. ok is false before any event.
+// complete: the frontier of event time (the latest event time, unless one
+// workcycle is ahead of all others by more than
+// engine.corroboration_window; see frontier) minus engine.allowed_lateness,
+// or the time given to AdvanceTo if later. ok is false before events of two
+// workcycles or an AdvanceTo.
 func (e *Engine) watermark() (int64, bool) {
 	wm := e.advancedTo
-	if e.maxTime != math.MinInt64 {
-		wm = max(wm, e.maxTime-e.cfg.lateness)
+	if e.frontier.at != math.MinInt64 {
+		wm = max(wm, e.frontier.at-e.cfg.lateness)
 	}
 	return wm, wm != math.MinInt64
 }
 
 // Watermark returns the partition's event-time watermark; the zero time
-// before any event.
+// before it is set (events of two workcycles, or AdvanceTo).
 func (e *Engine) Watermark() time.Time {
 	wm, ok := e.watermark()
 	if !ok {
 		return time.Time{}
 	}
 	return time.Unix(0, wm).UTC()
+}
+
+// Frontier returns how far the partition's event time has got, the latest
+// event time no single outlier can drag forward (engine.corroboration_window);
+// the watermark is this minus engine.allowed_lateness. It is the zero time
+// until events of two workcycles were applied. AdvanceTo does not move it.
+func (e *Engine) Frontier() time.Time {
+	if e.frontier.at == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, e.frontier.at).UTC()
 }
 
 // AdvanceTo raises the watermark to t if t is later. A service may call it
@@ -300,5 +337,7 @@ func (e *Engine) Stats() Stats {
 	s.Held = len(e.workcycles)
 	s.Open = e.pending.live
 	s.EventIDs = e.ids.len()
+	s.HeldBytes = e.heldBytes()
+	s.InternedValues = e.strings.len()
 	return s
 }

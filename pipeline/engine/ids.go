@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"hash/maphash"
-	"strings"
-)
+import "hash/maphash"
 
 // idKey is a 128-bit fingerprint of (tenant_id, event_id). Two fingerprints
 // from independent seeds make an accidental match (2^-128 per pair) far
@@ -21,39 +18,3 @@ func fingerprint(tenant, eventID string) idKey {
 }
 
 type eventKey struct{ tenant, eventID string }
-
-// stringPool copies strings out of decoded events so that held state never
-// pins a decoder's buffers, and interns values of low cardinality (tenants,
-// agents, tools, outcomes) so that each is stored once.
-type stringPool struct {
-	interned map[string]string
-}
-
-// internLimit caps the pool; beyond it values are copied, not interned, so
-// a producer that puts unique values in a low-cardinality field cannot grow
-// memory without bound.
-const internLimit = 1 << 16
-
-func (p *stringPool) intern(s string) string {
-	if s == "" {
-		return ""
-	}
-	if v, ok := p.interned[s]; ok {
-		return v
-	}
-	v := strings.Clone(s)
-	if len(p.interned) < internLimit {
-		if p.interned == nil {
-			p.interned = map[string]string{}
-		}
-		p.interned[v] = v
-	}
-	return v
-}
-
-func (p *stringPool) clone(s string) string {
-	if s == "" {
-		return ""
-	}
-	return strings.Clone(s)
-}

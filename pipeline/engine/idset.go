@@ -62,9 +62,12 @@ func (s *idSet) add(id idKey, content uint64) {
 	s.n++
 }
 
-func (s *idSet) grow() {
+func (s *idSet) grow() { s.resize(max(2*len(s.slots), idSetMinSlots)) }
+
+// resize rehashes into n slots, a power of two that holds every entry.
+func (s *idSet) resize(n int) {
 	old := s.slots
-	s.slots = make([]idSlot, max(2*len(old), idSetMinSlots))
+	s.slots = make([]idSlot, n)
 	mask := len(s.slots) - 1
 	for _, sl := range old {
 		if sl.key.a == 0 {
@@ -103,6 +106,12 @@ func (s *idSet) del(id idKey) {
 	}
 	s.slots[i] = idSlot{}
 	s.n--
+	// Shrink below a load of 1/8, to a load of at most 1/2, so that the
+	// table of a burst of events is returned when its workcycles are
+	// evicted; the gap to the growth at 3/4 keeps resizing amortized.
+	if len(s.slots) > idSetMinSlots && s.n*8 < len(s.slots) {
+		s.resize(max(len(s.slots)/4, idSetMinSlots))
+	}
 }
 
 func (s *idSet) len() int { return s.n }

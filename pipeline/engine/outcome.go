@@ -21,6 +21,15 @@ const (
 	// (empty ids, unknown type, attempt < 1). Decoders never pass such
 	// events; the engine refuses them rather than crash. Refused.
 	OutcomeInvalid
+	// OutcomeOverflow: folding the event in would take a sum past the int64
+	// range (9,223,372,036,854,775,807): its own input_tokens +
+	// output_tokens, its workcycle's summed input_tokens + output_tokens
+	// (which bounds every token count and unpriced_tokens of the workcycle's
+	// rows), or its workcycle's AWUs beyond price.Book.MaxAWUsPerWorkcycle
+	// (which bounds its credits). Refused; the state is unchanged. Which of
+	// several such events is refused depends on their order, but no sum ever
+	// wraps and no count or amount turns negative.
+	OutcomeOverflow
 )
 
 // Accepted reports whether the event was folded in as a new distinct event.
@@ -39,6 +48,8 @@ func (o Outcome) String() string {
 		return "conflict"
 	case OutcomeInvalid:
 		return "invalid"
+	case OutcomeOverflow:
+		return "overflow"
 	}
 	return "unknown"
 }
@@ -46,6 +57,8 @@ func (o Outcome) String() string {
 // Stats are the engine's counters since it was created, for metrics.
 type Stats struct {
 	Accepted, Reopened, Duplicates, Conflicts, Invalid int64
+	// Overflows counts events refused with OutcomeOverflow.
+	Overflows int64
 
 	// HistoryLookups counts History.Events calls; HistoryRebuilds those
 	// that returned events.
@@ -56,4 +69,14 @@ type Stats struct {
 	Open, Held int
 	// EventIDs is the number of event-id fingerprints held for dedup.
 	EventIDs int
+
+	// HeldBytes estimates the bytes of the held state, which Emit keeps
+	// within engine.max_state_bytes; InternedValues is the number of
+	// strings and usage keys shared among held workcycles.
+	HeldBytes      int64
+	InternedValues int
+	// BudgetEvictions counts workcycles evicted before their retention
+	// ended to keep within engine.max_state_bytes, EmittedEarly those among
+	// them that were open and emitted before a closing rule held.
+	BudgetEvictions, EmittedEarly int64
 }

@@ -1,13 +1,17 @@
 package engine
 
-import "math/bits"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // arrayPool recycles the backing arrays of per-workcycle slices (AWUs, event
 // fingerprints). They grow by doubling and are dropped whole when a
 // workcycle is evicted; without recycling, that garbage is the largest
 // part of what the engine allocates (about 40% of the bytes), and the
 // garbage collector's work grows with it. Arrays have a power-of-two capacity, at least minCap; each size
-// keeps at most poolLimit free arrays, so a burst of evictions does not pin
+// keeps at most poolLimit free arrays and poolClassBytes of them (but at
+// least one), so a burst of evictions, or a few huge workcycles, do not pin
 // memory for long. An array is cleared when it is put back, so that it
 // holds no strings alive and get returns it zeroed.
 type arrayPool[T any] struct {
@@ -15,7 +19,10 @@ type arrayPool[T any] struct {
 	free   [][][]T // free[k] holds arrays of capacity minCap<<k
 }
 
-const poolLimit = 1024
+const (
+	poolLimit      = 1024
+	poolClassBytes = 1 << 20
+)
 
 // class is the index into free of capacity c, a power of two >= minCap.
 func (p *arrayPool[T]) class(c int) int {
@@ -45,7 +52,8 @@ func (p *arrayPool[T]) put(s []T) {
 	for len(p.free) <= k {
 		p.free = append(p.free, nil)
 	}
-	if len(p.free[k]) >= poolLimit {
+	var zero T
+	if n := len(p.free[k]); n >= poolLimit || n > 0 && (n+1)*c*int(unsafe.Sizeof(zero)) > poolClassBytes {
 		return
 	}
 	s = s[:c]

@@ -70,6 +70,10 @@ type AWURow struct {
 	ListCost       decimal.Decimal `json:"list_cost"`
 	UnpricedTokens int64           `json:"unpriced_tokens"`
 
+	// Version is 2^32 + the number of distinct events of the AWU: a pure
+	// function of the AWU's own events, which are all its row depends on,
+	// so an AWU row is emitted only when the AWU changed. The 2^32 keeps
+	// it above the workcycle-wide versions earlier releases gave AWU rows.
 	Version uint64 `json:"version"`
 }
 
@@ -85,7 +89,7 @@ type TokenCounts struct {
 
 // AWUModelRow is the token use and cost of one AWU for one model: one row
 // per version of (TenantID, WorkcycleID, AWUID, Model), emitted with every
-// AWU row, at the AWU's version. An AWU's rows sum exactly to its AWURow's
+// AWU row, at the AWU row's version. An AWU's rows sum exactly to its AWURow's
 // token counts, TokenCost and UnpricedTokens. Model is the price book's
 // model id when the model is priced, otherwise the model name as sent.
 type AWUModelRow struct {

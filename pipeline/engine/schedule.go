@@ -122,3 +122,13 @@ func (q *offsetQueue) compact() {
 		q.items, q.head = q.items[:n], 0
 	}
 }
+
+// each calls f for every workcycle with pending changes, in the order of
+// their first unemitted offset, until f returns false.
+func (q *offsetQueue) each(f func(*workcycle) bool) {
+	for _, it := range q.items[q.head:] {
+		if it.wc.pendingAt == it.off && !f(it.wc) {
+			return
+		}
+	}
+}

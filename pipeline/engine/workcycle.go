@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"slices"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/awumeter/awumeter/pipeline/event"
 	"github.com/awumeter/awumeter/pipeline/price"
 )
@@ -28,12 +30,21 @@ type workcycle struct {
 	completedAt             int64 // earliest completed event; never if none
 	started, ended          int64 // unix nanoseconds
 	events                  uint64
-	awus                    []awu
-	awuIndex                map[string]int32 // built once awus outgrows a scan
+	// tokens is the summed usage of the workcycle's token_usage events and
+	// unpriced the summed input + output tokens of those no rate priced.
+	// Apply refuses an event that would take tokens.Total() past int64, and
+	// every token count and unpriced_tokens of the workcycle's rows is a
+	// part of that total, so none of them can wrap.
+	tokens   price.Usage
+	unpriced int64
+	awus     []awu
+	awuIndex map[string]int32 // built once awus outgrows a scan
 
 	// ids are the fingerprints this workcycle put in the engine's id set,
 	// removed again when it is evicted.
 	ids []idKey
+	// mem is its share of the memory accounting (memory.go).
+	mem wcMem
 
 	// Bookkeeping: when to emit and what to commit.
 	closed    bool  // emitted by a closing rule; later events re-emit it
@@ -56,8 +67,15 @@ type awu struct {
 	attempts    uint64 // bit n-1 set for attempt n <= 64
 	// usage is the summed usage at the first rate seen (if hasUsage); most
 	// AWUs use one model at one rate, so it is held inline.
-	usage      rateUsage
-	more       *awuMore // rare overflow: further rates, attempts above 64
+	usage rateUsage
+	more  *awuMore // rare overflow: further rates, attempts above 64
+	// cost is the token cost of the AWU's row when it was last emitted,
+	// which the workcycle row sums without pricing unchanged AWUs again.
+	cost decimal.Decimal
+	// events is the number of distinct events folded in: the AWU's rows'
+	// version is awuVersionBase + events.
+	events     uint64
+	changed    bool // has events not yet in an emitted row
 	hasUsage   bool
 	isTool     bool
 	voice      bool
@@ -65,6 +83,13 @@ type awu struct {
 	validated  bool
 	rolledBack bool
 }
+
+// awuVersionBase is added to an AWU's count of distinct events to make the
+// version of its rows. Releases before AWU rows were emitted only when they
+// changed gave every AWU row its workcycle's version, a count of events far
+// below 2^32; the base keeps every version written now above those, so the
+// first re-emission after an upgrade replaces the old rows.
+const awuVersionBase = 1 << 32
 
 // awuMore holds what few AWUs need.
 type awuMore struct {
@@ -83,7 +108,7 @@ type rateUsage struct {
 }
 
 // usageKey is what a rateUsage is of. Keys are shared through the engine's
-// usageKeys table, so a rateUsage stays small.
+// string pool (Engine.usageKey, intern.go), so a rateUsage stays small.
 type usageKey struct {
 	rate     *price.Rate
 	model    string // the model name as sent, kept only when rate is nil
@@ -104,28 +129,6 @@ func (k *usageKey) modelID() string {
 	return k.model
 }
 
-// usageKeyLimit caps the engine's usageKeys table; beyond it keys are
-// allocated per use, which costs memory but not correctness (keys are
-// matched by content).
-const usageKeyLimit = 1 << 16
-
-// usageKey returns the shared key of (r, model, provider).
-func (e *Engine) usageKey(r *price.Rate, model, provider string) *usageKey {
-	k := usageKey{rate: r, provider: provider}
-	if r == nil {
-		k.model = model
-	}
-	if p, ok := e.usageKeys[k]; ok {
-		return p
-	}
-	p := new(usageKey) // not &k, which would move k to the heap on every call
-	*p = usageKey{rate: k.rate, model: e.strings.intern(k.model), provider: e.strings.intern(k.provider)}
-	if len(e.usageKeys) < usageKeyLimit {
-		e.usageKeys[*p] = p
-	}
-	return p
-}
-
 // awuScanLimit is the number of AWUs a workcycle finds by linear scan before
 // it builds an index.
 const awuScanLimit = 8
@@ -138,6 +141,78 @@ func newWorkcycle(k wcKey) *workcycle {
 // one value from many events independently of their order.
 func earlier(t int64, v string, at int64, cur string) bool {
 	return cur == "" || t < at || (t == at && v < cur)
+}
+
+// usageOf is the token usage of a token_usage event.
+func usageOf(ev *event.Event) price.Usage {
+	return price.Usage{
+		InputTokens:              ev.InputTokens,
+		OutputTokens:             ev.OutputTokens,
+		CacheReadInputTokens:     ev.CacheReadInputTokens,
+		CacheCreationInputTokens: ev.CacheCreationInputTokens,
+		ReasoningTokens:          ev.ReasoningTokens,
+	}
+}
+
+// usageOutcome checks what the engine relies on in one event's token
+// counts, before any state is touched: OutcomeInvalid for usage that breaks
+// the contract (a negative count, cache tokens above input tokens,
+// reasoning tokens above output tokens), OutcomeOverflow when its own
+// input_tokens + output_tokens leave the int64 range, else 0. Decoders
+// reject the first kind already; the engine refuses it rather than turn
+// money negative.
+func usageOutcome(ev *event.Event) Outcome {
+	if ev.Type != event.TypeTokenUsage {
+		return 0
+	}
+	in, out, cr, cc, rs := ev.InputTokens, ev.OutputTokens, ev.CacheReadInputTokens, ev.CacheCreationInputTokens, ev.ReasoningTokens
+	if in < 0 || out < 0 || cr < 0 || cc < 0 || rs < 0 || cr > in-cc || rs > out {
+		return OutcomeInvalid
+	}
+	if in > math.MaxInt64-out {
+		return OutcomeOverflow
+	}
+	return 0
+}
+
+// fits reports whether folding ev into wc keeps every sum of wc's rows in
+// the int64 range: the workcycle's summed input + output tokens, which
+// bound every token count and unpriced_tokens of its rows, and its number of
+// AWUs, which bounds its credits (price.Book.MaxAWUsPerWorkcycle). Every
+// other count of a row (attempts, retries, actions, AWUs by status) is at
+// most the number of events held, which memory bounds far below int64. It
+// is called before Apply or a rebuild changes anything, so a refused event
+// leaves the state as it was. Token usage must have passed usageOutcome.
+func (e *Engine) fits(wc *workcycle, ev *event.Event) bool {
+	switch ev.Type {
+	case event.TypeTokenUsage:
+		// Both totals are in range: the event's by usageOutcome, the
+		// workcycle's by this check on every event before. As every count
+		// is >= 0, a workcycle total in range keeps each of its parts in
+		// range too.
+		if wc.tokens.InputTokens+wc.tokens.OutputTokens > math.MaxInt64-(ev.InputTokens+ev.OutputTokens) {
+			return false
+		}
+	case event.TypeToolInvocation:
+	default:
+		return true
+	}
+	if int64(len(wc.awus)) < e.maxAWUs {
+		return true
+	}
+	return wc.findAWU(ev.AWUID) != nil // an existing AWU adds no credits
+}
+
+// refuse records that ev was refused with o (OutcomeInvalid or
+// OutcomeOverflow) and returns o.
+func (e *Engine) refuse(ev *event.Event, o Outcome) Outcome {
+	e.lastOffset = ev.Source.Offset
+	if o == OutcomeOverflow {
+		e.stats.Overflows++
+	} else {
+		e.stats.Invalid++
+	}
+	return o
 }
 
 // fold adds one distinct event. It is commutative: folding a set of events
@@ -172,6 +247,8 @@ func (e *Engine) fold(wc *workcycle, ev *event.Event, t int64) {
 	}
 
 	a := wc.awu(e, ev.AWUID)
+	a.events++
+	a.changed = true
 	a.first = min(a.first, t)
 	a.last = max(a.last, t)
 	a.addAttempt(ev.Attempt)
@@ -183,20 +260,22 @@ func (e *Engine) fold(wc *workcycle, ev *event.Event, t int64) {
 		a.agent, a.agentAt = agent, t
 	}
 	if ev.Type == event.TypeTokenUsage {
+		u := usageOf(ev)
+		// The sums cannot fail: fits admitted the event only if the
+		// workcycle's total tokens, of which all are parts, stay in range.
+		if sum, err := wc.tokens.Add(u); err == nil {
+			wc.tokens = sum
+		}
 		r, ok := e.prices.Rate(ev.Model, ev.Time, ev.InputTokens)
 		model := ""
 		if !ok {
 			// Unpriced usage is kept per model name, so that it stays
 			// attributable in awu_models.
 			r, model = nil, ev.Model
+			total, _ := u.Total() // in range: usageOutcome checked it
+			wc.unpriced += total  // a part of the workcycle's total tokens
 		}
-		a.addUsage(e, r, model, ev.Provider, t, price.Usage{
-			InputTokens:              ev.InputTokens,
-			OutputTokens:             ev.OutputTokens,
-			CacheReadInputTokens:     ev.CacheReadInputTokens,
-			CacheCreationInputTokens: ev.CacheCreationInputTokens,
-			ReasoningTokens:          ev.ReasoningTokens,
-		})
+		a.addUsage(e, r, model, ev.Provider, t, u)
 		return
 	}
 	a.isTool = true
@@ -216,18 +295,26 @@ func (e *Engine) fold(wc *workcycle, ev *event.Event, t int64) {
 	}
 }
 
-// awu returns the AWU with the given id, adding it if new.
-func (wc *workcycle) awu(e *Engine, id string) *awu {
+// findAWU returns the AWU with the given id, or nil.
+func (wc *workcycle) findAWU(id string) *awu {
 	if wc.awuIndex != nil {
 		if i, ok := wc.awuIndex[id]; ok {
 			return &wc.awus[i]
 		}
-	} else {
-		for i := range wc.awus {
-			if wc.awus[i].id == id {
-				return &wc.awus[i]
-			}
+		return nil
+	}
+	for i := range wc.awus {
+		if wc.awus[i].id == id {
+			return &wc.awus[i]
 		}
+	}
+	return nil
+}
+
+// awu returns the AWU with the given id, adding it if new.
+func (wc *workcycle) awu(e *Engine, id string) *awu {
+	if a := wc.findAWU(id); a != nil {
+		return a
 	}
 	id = e.strings.clone(id)
 	wc.awus = e.awuArrays.appendTo(wc.awus, awu{id: id, first: math.MaxInt64, last: math.MinInt64})
@@ -284,7 +371,11 @@ func (a *awu) addUsage(e *Engine, r *price.Rate, model, provider string, t int64
 		}
 		return
 	}
-	ru.usage = ru.usage.Add(u)
+	// Cannot fail: the sum is a part of its workcycle's total tokens, which
+	// fits kept in range.
+	if sum, err := ru.usage.Add(u); err == nil {
+		ru.usage = sum
+	}
 	if provider != "" && earlier(t, provider, ru.providerAt, ru.key.provider) {
 		if ru.key.provider != provider {
 			ru.key = e.usageKey(r, model, provider)

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"os"
 	"regexp"
@@ -91,6 +92,8 @@ type Book struct {
 
 	plans       map[string]*Plan // by tenant id
 	defaultPlan *Plan
+	// maxAWUs is MaxAWUsPerWorkcycle, derived from the plans by init.
+	maxAWUs int64
 }
 
 // model is one compiled model entry.
@@ -117,7 +120,23 @@ func (b *Book) init() {
 		b.byName = map[string]*model{}
 	}
 	b.resolved.limit = resolveCacheLimit
+	most := b.defaultPlan.maxAWUCredits()
+	for _, p := range b.plans {
+		most = max(most, p.maxAWUCredits())
+	}
+	b.maxAWUs = math.MaxInt64
+	if most > 0 {
+		b.maxAWUs = math.MaxInt64 / most
+	}
 }
+
+// MaxAWUsPerWorkcycle is the number of AWUs up to which a workcycle's credits
+// (at most AWUs × the largest credits per AWU of any plan of the book) are
+// sure to fit int64: 9,223,372,036,854,775,807 ÷ that largest amount, or
+// math.MaxInt64 when no plan charges credits. With the default plan (30
+// credits per voice action) it is 307,445,734,561,825,860. The engine
+// refuses an event that would add an AWU beyond it.
+func (b *Book) MaxAWUsPerWorkcycle() int64 { return b.maxAWUs }
 
 // Models returns the canonical ids of the priced models, in file order.
 func (b *Book) Models() []string {

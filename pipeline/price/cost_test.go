@@ -208,7 +208,11 @@ func TestCostIsLinear(t *testing.T) {
 	r := mustRate(t, Default(), "claude-sonnet-4.6", jan2026, 0)
 	a := Usage{InputTokens: 1234, OutputTokens: 567, CacheReadInputTokens: 1000, ReasoningTokens: 100}
 	b := Usage{InputTokens: 999, OutputTokens: 1, CacheCreationInputTokens: 500}
-	if sum, whole := r.Cost(a).Add(r.Cost(b)), r.Cost(a.Add(b)); !sum.Equal(whole) {
+	ab, err := a.Add(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, whole := r.Cost(a).Add(r.Cost(b)), r.Cost(ab); !sum.Equal(whole) {
 		t.Errorf("Cost(a)+Cost(b) = %s, Cost(a+b) = %s", sum, whole)
 	}
 }

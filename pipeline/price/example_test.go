@@ -33,7 +33,12 @@ func ExampleUnknownModels() {
 	for _, model := range []string{"gpt-x", "gemini-3-flash", "gpt-x"} {
 		u := price.Usage{InputTokens: 100, OutputTokens: 10}
 		if _, ok := book.Rate(model, time.Now(), u.InputTokens); !ok {
-			unpriced += u.Total()
+			total, err := u.Total() // an error only beyond int64
+			if err != nil {
+				fmt.Println(err)
+				return
+			}
+			unpriced += total
 			if unknown.Seen(model) {
 				fmt.Printf("warning: no price for model %q; its tokens are unpriced\n", model)
 			}

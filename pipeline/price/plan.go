@@ -72,6 +72,11 @@ func (p *Plan) Credits(actions, voiceActions, promptAWUs int64) int64 {
 	return actions*p.actionCredits + voiceActions*p.voiceActionCredits + promptAWUs*p.promptAWUCredits
 }
 
+// maxAWUCredits is the most credits one AWU can earn under the plan.
+func (p *Plan) maxAWUCredits() int64 {
+	return max(p.actionCredits, p.voiceActionCredits, p.promptAWUCredits)
+}
+
 // CreditsCost is the USD price of credits: block price × credits ÷ block
 // credits ($0.005 per credit by default). See the package documentation for
 // its precision.

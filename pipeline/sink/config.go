@@ -24,7 +24,25 @@ type Config struct {
 	// InsertTimeout bounds one insert attempt (and one read of the events
 	// ledger); a timed-out attempt is retried. Default 60s.
 	InsertTimeout time.Duration `yaml:"insert_timeout"`
+	// MaxQueryBytes bounds the text of every read of the events ledger,
+	// in bytes, overriding the default 200 KiB (204800); at least 16 KiB.
+	// The ids of the workcycles looked up are part of the text, so lists
+	// of them are split into as many queries as keep each under it. Keep
+	// it below the server's max_query_size (262144 by default), which
+	// refuses longer queries. A single workcycle whose ids alone exceed it
+	// cannot be looked up (sink.ErrQueryTooLarge).
+	MaxQueryBytes int `yaml:"max_query_bytes"`
 }
+
+// Defaults and bounds of Config.MaxQueryBytes.
+const (
+	// DefaultMaxQueryBytes is 200 KiB, under ClickHouse's default
+	// max_query_size of 256 KiB with room to spare.
+	DefaultMaxQueryBytes = 200 << 10
+	// MinMaxQueryBytes is 16 KiB: room for a query and a few ids of the
+	// decoders' maximum length.
+	MinMaxQueryBytes = 16 << 10
+)
 
 // ClickHouseConfig says how to reach the server. The commands that only
 // connect (migrate, statement) use it alone.
@@ -83,6 +101,7 @@ func DefaultConfig() Config {
 		Retry:             RetryConfig{InitialBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second},
 		MaxPendingBatches: 4,
 		InsertTimeout:     60 * time.Second,
+		MaxQueryBytes:     DefaultMaxQueryBytes,
 	}
 }
 
@@ -113,6 +132,9 @@ func (c Config) Validate() error {
 	}
 	if c.InsertTimeout <= 0 {
 		bad("insert_timeout", "must be positive, got %s", c.InsertTimeout)
+	}
+	if c.MaxQueryBytes < MinMaxQueryBytes {
+		bad("max_query_bytes", "must be at least %d (16 KiB), got %d", MinMaxQueryBytes, c.MaxQueryBytes)
 	}
 	return errors.Join(errs...)
 }

@@ -24,6 +24,7 @@ func TestConfigValidate(t *testing.T) {
 		{"backoff bounds reversed", func(c *Config) { c.Retry.MaxBackoff = time.Millisecond }, []string{"clickhouse.retry.max_backoff"}},
 		{"no pending batches", func(c *Config) { c.MaxPendingBatches = 0 }, []string{"clickhouse.max_pending_batches"}},
 		{"no insert timeout", func(c *Config) { c.InsertTimeout = 0 }, []string{"clickhouse.insert_timeout"}},
+		{"a query bound below 16 KiB", func(c *Config) { c.MaxQueryBytes = 16383 }, []string{"clickhouse.max_query_bytes"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/awumeter/awumeter/internal/testenv"
 	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/migrate"
+	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
 )
 
 // countingConn counts the queries sent through it.
@@ -55,7 +58,7 @@ func TestEventsOfReadsManyWorkcyclesInFewQueries(t *testing.T) {
 	}
 
 	cc := &countingConn{Conn: conn}
-	h := NewHistory(cc, schema)
+	h := NewHistory(cc, schema, DefaultMaxQueryBytes)
 	ctx := clickhouse.Context(testenv.Context(t, time.Minute), clickhouse.WithSettings(clickhouse.Settings{"force_primary_key": 1}))
 	got, err := h.EventsOf(ctx, keys, 10*time.Second)
 	if err != nil {
@@ -87,28 +90,97 @@ func TestEventsOfReadsManyWorkcyclesInFewQueries(t *testing.T) {
 	}
 }
 
-// Chunks hold at most keysPerQuery keys and about keyBytesPerQuery bytes,
-// and at least one key however long, and cover the keys in order.
-func TestChunksBoundKeysAndBytes(t *testing.T) {
+// Rendered queries hold at most keysPerQuery keys and max_query_bytes of
+// text, at least one key each, and every key once, in order and escaped.
+func TestQueriesBoundKeysAndBytes(t *testing.T) {
+	const bound = MinMaxQueryBytes
+	h := &History{maxQueryBytes: bound}
+	query := [2]string{"SELECT 1 WHERE (tenant_id, workcycle_id) IN (", ")"}
 	var keys []WorkcycleKey
 	for i := range 2345 {
 		keys = append(keys, WorkcycleKey{"t", fmt.Sprint(i)})
 	}
-	long := strings.Repeat("x", keyBytesPerQuery)
-	keys = append(keys, WorkcycleKey{"t", long}, WorkcycleKey{"t", long}, WorkcycleKey{"t", "last"})
+	// Quotes and backslashes take two bytes in the text.
+	escaped := strings.Repeat(`'\`, (bound-100)/4)
+	keys = append(keys, WorkcycleKey{"t", escaped}, WorkcycleKey{"t", escaped}, WorkcycleKey{"t", "last"})
 	var sizes []int
-	var all []WorkcycleKey
-	for c := range chunks(keys) {
-		sizes = append(sizes, len(c))
-		all = append(all, c...)
+	var texts []string
+	for q, err := range h.queries(query, keys) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q.text) > bound {
+			t.Errorf("a query of %d keys is %d bytes, over %d", q.keys, len(q.text), bound)
+		}
+		sizes = append(sizes, q.keys)
+		texts = append(texts, q.text)
 	}
-	if !reflect.DeepEqual(all, keys) {
-		t.Fatal("chunks do not cover the keys in order")
+	// 2345 short keys in 3 queries of at most 1000, then the long keys
+	// apart (each is 16,293 bytes of the 16,384), the short last key with
+	// the second.
+	if want := []int{1000, 1000, 345, 1, 2}; !reflect.DeepEqual(sizes, want) {
+		t.Errorf("keys per query %v, want %v", sizes, want)
 	}
-	if want := []int{1000, 1000, 345, 1, 1, 1}; !reflect.DeepEqual(sizes, want) {
-		t.Errorf("chunk sizes %v, want %v", sizes, want)
+	all := strings.Join(texts, "")
+	at := 0
+	for _, k := range keys {
+		lit := "('" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(k.TenantID) + "', '" +
+			strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(k.WorkcycleID) + "')"
+		i := strings.Index(all[at:], lit)
+		if i < 0 {
+			t.Fatalf("key %.20q is missing or out of order", k.WorkcycleID)
+		}
+		at += i + len(lit)
 	}
-	for range chunks(nil) {
-		t.Error("a chunk of no keys")
+	for range h.queries(query, nil) {
+		t.Error("a query of no keys")
+	}
+}
+
+// A key that cannot fit in a query alone is refused with ErrQueryTooLarge,
+// before anything is sent; the server would refuse the query anyway, and
+// retrying it would stall the partition.
+func TestAKeyTooLongForAnyQueryIsRefusedByName(t *testing.T) {
+	h := &History{maxQueryBytes: MinMaxQueryBytes}
+	query := [2]string{"SELECT 1 WHERE (tenant_id, workcycle_id) IN (", ")"}
+	keys := []WorkcycleKey{{"t", "short"}, {"t", strings.Repeat("w", MinMaxQueryBytes)}}
+	var errs []error
+	n := 0
+	for q, err := range h.queries(query, keys) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n += q.keys
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], ErrQueryTooLarge) || !strings.Contains(errs[0].Error(), "over clickhouse.max_query_bytes 16384") {
+		t.Errorf("errors %v, want one ErrQueryTooLarge naming clickhouse.max_query_bytes", errs)
+	}
+	if n != 0 {
+		t.Errorf("%d keys were queried before the long one was refused, want none", n)
+	}
+}
+
+// KeyQueryBytes must bound every ledger read of one workcycle whose ids
+// are at most max_id_bytes long, in either schema flavor, or the service
+// configuration's cross-check of the two keys would let a stuck partition
+// through.
+func TestKeyQueryBytesBoundsEveryLedgerRead(t *testing.T) {
+	const maxID = 512
+	worst := WorkcycleKey{strings.Repeat(`'`, maxID), strings.Repeat(`\`, maxID)}
+	for _, flavor := range []chschema.Flavor{chschema.Legacy, chschema.Modern} {
+		schema := migrate.Schema{Flavor: flavor, Database: "a_rather_long_database_name"}
+		h := NewHistory(nil, schema, 1<<30)
+		bound := KeyQueryBytes(schema.Database, maxID)
+		for _, query := range [][2]string{h.query, h.exists, h.many} {
+			for q, err := range h.queries(query, []WorkcycleKey{worst}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(q.text) > bound {
+					t.Errorf("flavor %v: a query of %d bytes, over KeyQueryBytes %d:\n%s", flavor, len(q.text), bound, q.text[:200])
+				}
+			}
+		}
 	}
 }

@@ -23,6 +23,12 @@ const (
 	DefaultSessionTimeout   = 45 * time.Second
 	DefaultRebalanceTimeout = 60 * time.Second
 	DefaultIdleAdvance      = 30 * time.Second
+	// DefaultDeadLetterMaxBufferedBytes is 16 MiB: sixteen records of
+	// Kafka's default 1 MiB maximum.
+	DefaultDeadLetterMaxBufferedBytes = 16 << 20
+	// MinDeadLetterMaxBufferedBytes is 1 MiB, Kafka's default maximum
+	// record size, so that a bound never serialises ordinary letters.
+	MinDeadLetterMaxBufferedBytes = 1 << 20
 )
 
 // SASL mechanisms kafka.sasl.mechanism may name.
@@ -52,6 +58,13 @@ type Config struct {
 	// refused, with its key and value untouched. Empty means such records
 	// are logged, counted and skipped.
 	DeadLetterTopic string `yaml:"dead_letter_topic"`
+	// DeadLetterMaxBufferedBytes bounds the dead letters produced and not
+	// yet acknowledged by the brokers (key, value and headers, retries
+	// included), in bytes, overriding the default 16 MiB (16777216); at
+	// least 1 MiB. When it is reached, polling waits until letters are
+	// acknowledged: nothing is dropped and nothing more is read. A single
+	// letter larger than the bound is produced alone.
+	DeadLetterMaxBufferedBytes int64 `yaml:"dead_letter_max_buffered_bytes"`
 	// TLS encrypts connections to the brokers.
 	TLS TLSConfig `yaml:"tls"`
 	// SASL authenticates to the brokers.
@@ -123,6 +136,8 @@ func DefaultConfig() Config {
 		SessionTimeout:   DefaultSessionTimeout,
 		RebalanceTimeout: DefaultRebalanceTimeout,
 		IdleAdvance:      DefaultIdleAdvance,
+
+		DeadLetterMaxBufferedBytes: DefaultDeadLetterMaxBufferedBytes,
 	}
 }
 
@@ -206,6 +221,9 @@ func (c Config) Validate() error {
 	positive("rebalance_timeout", c.RebalanceTimeout)
 	if c.IdleAdvance < 0 {
 		bad("idle_advance", "must not be negative (0 disables it), got %s", c.IdleAdvance)
+	}
+	if c.DeadLetterMaxBufferedBytes < MinDeadLetterMaxBufferedBytes {
+		bad("dead_letter_max_buffered_bytes", "must be at least %d (1 MiB), got %d", MinDeadLetterMaxBufferedBytes, c.DeadLetterMaxBufferedBytes)
 	}
 	if c.MaxPollRecords < 1 {
 		bad("max_poll_records", "must be at least 1, got %d", c.MaxPollRecords)

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
+	"github.com/awumeter/awumeter/internal/metrics"
 	"github.com/awumeter/awumeter/pipeline/commit"
 	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
@@ -21,6 +22,9 @@ import (
 // engine refuses; they travel in the awumeter.dlq.reason header.
 const (
 	ReasonInvalidEvent decode.Reason = "invalid_event" // breaks a rule the engine relies on
+	// ReasonSumOverflow: the engine refused the event (engine.OutcomeOverflow)
+	// because folding it in would take a sum of its workcycle past int64.
+	ReasonSumOverflow decode.Reason = "sum_overflow"
 )
 
 // partition is one assigned partition: its engine and offset tracker. A new
@@ -43,6 +47,8 @@ type partition struct {
 	hw       int64     // high watermark last fetched
 	maxEvent time.Time // latest event time applied
 	progress time.Time // wall time next last moved (or the assignment)
+
+	published engine.Stats // the engine's counters last added to the metrics
 }
 
 // polledRecord is one decoded record of a poll: its events are
@@ -115,11 +121,16 @@ func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record,
 			case engine.OutcomeInvalid:
 				rejs = append(slices.Clip(rejs), decode.Rejection{Reason: ReasonInvalidEvent,
 					Detail: fmt.Sprintf("event %s breaks a contract rule", ev.EventID)})
+			case engine.OutcomeOverflow:
+				rejs = append(slices.Clip(rejs), decode.Rejection{Reason: ReasonSumOverflow,
+					Detail: fmt.Sprintf("event %s refused: a sum of its workcycle would exceed int64", ev.EventID)})
 			}
 		}
 		s.countIgnored(res.Ignored)
 		if len(rejs) > 0 {
-			s.deadLetter(st, rec, rejs)
+			if err := s.deadLetter(ctx, st, rec, rejs); err != nil {
+				return err
+			}
 		}
 		if st.first < 0 {
 			st.first = rec.Offset
@@ -189,7 +200,7 @@ func (s *Source) apply(ctx context.Context, st *partition, ev *event.Event) (eng
 		if err == nil {
 			return o, nil
 		}
-		if errors.Is(err, engine.ErrOffsetOrder) {
+		if errors.Is(err, engine.ErrOffsetOrder) || errors.Is(err, sink.ErrQueryTooLarge) {
 			return 0, fmt.Errorf("partition %s/%d: %w", st.topic, st.id, err)
 		}
 		s.log.Warn("cannot apply event; retrying", zap.String("topic", st.topic), zap.Int32("partition", st.id),
@@ -205,7 +216,8 @@ func (s *Source) apply(ctx context.Context, st *partition, ev *event.Event) (eng
 
 // advanceIdle moves the watermark of a caught-up partition that has been
 // quiet for kafka.idle_advance to the wall clock (or, if its events are
-// ahead of the clock, on from its latest event by the quiet time), so that
+// ahead of the clock, on from the engine's event-time frontier by the quiet
+// time), so that
 // its last workcycles close. Final rows do not depend on it: a later event
 // reopens a workcycle and it is emitted again with a higher version.
 func (s *Source) advanceIdle(ctx context.Context, st *partition, now time.Time) error {
@@ -216,9 +228,11 @@ func (s *Source) advanceIdle(ctx context.Context, st *partition, now time.Time) 
 	if quiet < s.cfg.IdleAdvance {
 		return nil
 	}
-	target := st.maxEvent.Add(quiet)
-	if now.After(target) {
-		target = now
+	// From the engine's frontier, not the latest event time: one event
+	// dated far ahead must not close every open workcycle of the partition.
+	target := now
+	if f := st.eng.Frontier(); !f.IsZero() && f.Add(quiet).After(target) {
+		target = f.Add(quiet)
 	}
 	st.eng.AdvanceTo(target)
 	return s.emit(ctx, st, sink.Batch{})
@@ -231,7 +245,8 @@ func (s *Source) countUnpriced(ev *event.Event) {
 	if _, ok := s.set.Prices.Rate(ev.Model, ev.Time, ev.InputTokens); ok {
 		return
 	}
-	s.m.UnpricedTokens.Add(float64(ev.InputTokens + ev.OutputTokens))
+	// Each count on its own: their int64 sum can wrap negative.
+	metrics.AddCounts(s.m.UnpricedTokens, ev.InputTokens, ev.OutputTokens)
 	if s.unknown.Seen(ev.Model) {
 		s.log.Warn("model has no price in the price book; its tokens are counted as unpriced",
 			zap.String("model", ev.Model), zap.String("tenant_id", ev.TenantID))

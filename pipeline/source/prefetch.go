@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -101,6 +102,10 @@ func (s *Source) prefetch(ctx context.Context, st *partition, evs []event.Event)
 				}
 			}
 			return nil
+		}
+		if errors.Is(err, sink.ErrQueryTooLarge) {
+			// Permanent: no retry can shorten an id.
+			return fmt.Errorf("cannot read the events ledger for %s/%d: %w", st.topic, st.id, err)
 		}
 		s.log.Warn("cannot read the events ledger; retrying", zap.String("topic", st.topic), zap.Int32("partition", st.id),
 			zap.Int("workcycles", len(h.keys)), zap.Duration("backoff", backoff), zap.Error(err))

@@ -64,6 +64,11 @@ type Source struct {
 	decoders map[string]topicDecoder
 	unknown  price.UnknownModels
 	inflight *inflight
+	// letters bounds the dead letters awaiting the broker, in bytes.
+	letters *byteBudget
+	// warned holds the dead-letter reasons already logged as a warning;
+	// later letters of a reason are logged at debug level.
+	warned sync.Map
 
 	// bg lives until Close: dead-letter retries and revocation flushes
 	// must outlive Run's context.
@@ -122,6 +127,7 @@ func New(cfg Config, set Settings) (*Source, error) {
 		parts:    map[topicPartition]*partition{},
 		status:   map[topicPartition]PartitionStatus{},
 		inflight: newInflight(),
+		letters:  newByteBudget(cfg.DeadLetterMaxBufferedBytes),
 	}
 	topics := make([]string, 0, len(cfg.Topics))
 	for i, t := range cfg.Topics {

@@ -168,16 +168,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, workcycles int) *fixture {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "telemetry"), kfake.SeedTopics(1, "dlq"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic("telemetry"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
+	c, cl := newKfake(t, 3)
 	s := telemetry(t, workcycles)
 	var recs []*kgo.Record
 	for _, r := range s.Records {
@@ -196,14 +187,7 @@ func newFixture(t *testing.T, workcycles int) *fixture {
 }
 
 func (f *fixture) config() source.Config {
-	cfg := source.DefaultConfig()
-	cfg.Brokers = f.cluster.ListenAddrs()
-	tc := source.DefaultTopicConfig()
-	tc.Name = "telemetry"
-	cfg.Topics = []source.TopicConfig{tc}
-	cfg.DeadLetterTopic = "dlq"
-	cfg.CommitInterval = 50 * time.Millisecond
-	cfg.IdleAdvance = 200 * time.Millisecond
+	cfg := kfakeConfig(f.cluster)
 	cfg.MaxPollRecords = 100
 	return cfg
 }

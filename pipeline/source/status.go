@@ -3,6 +3,8 @@ package source
 import (
 	"sort"
 	"time"
+
+	"github.com/awumeter/awumeter/internal/metrics"
 )
 
 // PartitionStatus is a snapshot of one assigned partition, for readiness
@@ -89,5 +91,8 @@ func (s *Source) publish(st *partition) {
 	if base >= 0 {
 		s.m.SetPartition(st.topic, st.id, ps.Committed, st.hw-base)
 	}
-	s.m.SetWorkcycles(st.topic, st.id, stats.Open, stats.Held)
+	s.m.SetWorkcycles(st.topic, st.id, stats.Open, stats.Held, stats.HeldBytes)
+	metrics.AddCounts(s.m.BudgetEvictions, stats.BudgetEvictions-st.published.BudgetEvictions)
+	metrics.AddCounts(s.m.EmittedEarly, stats.EmittedEarly-st.published.EmittedEarly)
+	st.published = stats
 }

@@ -1,6 +1,7 @@
 package statement
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/shopspring/decimal"
@@ -12,7 +13,11 @@ import (
 // token_cost lines and the context lines, each amount rounded once to cents
 // half-even, and the total of the billed ones. It has no adjustments; see
 // [Adjust].
-func Draft(tenantID string, terms Terms, t *Tally) *Statement {
+//
+// The error is a *SumError when a derived quantity would overflow int64
+// (credits = actions × credits per action + ...) or be negative (retries =
+// attempts − AWUs); no statement is drawn up then.
+func Draft(tenantID string, terms Terms, t *Tally) (*Statement, error) {
 	s := &Statement{
 		ID:       StatementID(tenantID, t.Period.Month),
 		TenantID: tenantID,
@@ -25,16 +30,28 @@ func Draft(tenantID string, terms Terms, t *Tally) *Statement {
 	flex := terms.Name() != price.PlanPerConversation
 	perConv := !flex
 
-	credits := terms.Credits(t.TextActions, t.VoiceActions, t.PromptAWUs)
-	creditLine := func(item, unit string, n, per int64) Line {
+	// Credits are summed here, checked, rather than by terms.Credits, which
+	// would wrap.
+	c := &checker{tenant: tenantID, month: t.Period.Month}
+	textCredits := c.mul(ItemActions, t.TextActions, terms.ActionCredits())
+	voiceCredits := c.mul(ItemVoiceActions, t.VoiceActions, terms.VoiceActionCredits())
+	promptCredits := c.mul(ItemPromptAWUs, t.PromptAWUs, terms.PromptAWUCredits())
+	credits := c.add(ItemCredits, c.add(ItemCredits, textCredits, voiceCredits), promptCredits)
+	if t.Attempts < t.AWUs {
+		c.fail(ItemRetries, ErrNegative, fmt.Sprintf("%d attempts for %d AWUs", t.Attempts, t.AWUs))
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	creditLine := func(item, unit string, n, per, amount int64) Line {
 		return Line{Item: item, Quantity: qty(n), Unit: unit, UnitPrice: nullDec(qty(per)),
-			Amount: nullDec(qty(n * per)), Currency: Credits, Billed: flex, exact: qty(n * per)}
+			Amount: nullDec(qty(amount)), Currency: Credits, Billed: flex, exact: qty(amount)}
 	}
 	s.Lines = append(s.Lines,
-		creditLine(ItemActions, "action", t.TextActions, terms.ActionCredits()),
-		creditLine(ItemVoiceActions, "voice_action", t.VoiceActions, terms.VoiceActionCredits()))
+		creditLine(ItemActions, "action", t.TextActions, terms.ActionCredits(), textCredits),
+		creditLine(ItemVoiceActions, "voice_action", t.VoiceActions, terms.VoiceActionCredits(), voiceCredits))
 	if terms.PromptAWUCredits() != 0 {
-		s.Lines = append(s.Lines, creditLine(ItemPromptAWUs, "awu", t.PromptAWUs, terms.PromptAWUCredits()))
+		s.Lines = append(s.Lines, creditLine(ItemPromptAWUs, "awu", t.PromptAWUs, terms.PromptAWUCredits(), promptCredits))
 	}
 	s.Lines = append(s.Lines,
 		Line{Item: ItemCredits, Quantity: qty(credits), Unit: "credit", Billed: flex},
@@ -60,7 +77,7 @@ func Draft(tenantID string, terms Terms, t *Tally) *Statement {
 	)
 	s.sumTotal()
 	s.ContentHash = s.Hash()
-	return s
+	return s, nil
 }
 
 // money is a USD line whose amount is exact rounded once to cents.
@@ -74,10 +91,11 @@ func money(item, model string, q decimal.Decimal, unit string, unitPrice decimal
 // unit price: a model's tokens are priced by kind, by the price in force at
 // each event and by the long-context tier of each request. Cost the source
 // does not split by model, or all of it when the source has no per-model
-// rows, is on one line for model "*".
+// rows, is on one line for model "*". Quantities are exact decimals, so
+// input + output cannot wrap.
 func tokenCostLines(t *Tally) []Line {
 	var lines []Line
-	restTokens := t.Tokens.InputTokens + t.Tokens.OutputTokens
+	restTokens := qty(t.Tokens.InputTokens).Add(qty(t.Tokens.OutputTokens))
 	restCost := t.TokenCost
 	models := make([]string, 0, len(t.Models))
 	for m := range t.Models {
@@ -86,13 +104,13 @@ func tokenCostLines(t *Tally) []Line {
 	slices.Sort(models)
 	for _, name := range models {
 		m := t.Models[name]
-		n := m.Tokens.InputTokens + m.Tokens.OutputTokens
-		restTokens -= n
+		n := qty(m.Tokens.InputTokens).Add(qty(m.Tokens.OutputTokens))
+		restTokens = restTokens.Sub(n)
 		restCost = restCost.Sub(m.TokenCost)
-		lines = append(lines, money(ItemTokenCost, name, qty(n), "token", decimal.NullDecimal{}, m.TokenCost, false))
+		lines = append(lines, money(ItemTokenCost, name, n, "token", decimal.NullDecimal{}, m.TokenCost, false))
 	}
-	if len(lines) == 0 || restTokens != 0 || !restCost.IsZero() {
-		lines = append(lines, money(ItemTokenCost, AllModels, qty(restTokens), "token", decimal.NullDecimal{}, restCost, false))
+	if len(lines) == 0 || !restTokens.IsZero() || !restCost.IsZero() {
+		lines = append(lines, money(ItemTokenCost, AllModels, restTokens, "token", decimal.NullDecimal{}, restCost, false))
 	}
 	return lines
 }

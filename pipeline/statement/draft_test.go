@@ -125,8 +125,8 @@ func TestAttributionAtTheMonthBoundary(t *testing.T) {
 		}
 	}
 	book := testBook(t)
-	o := Draft("acme", book.PlanFor("acme"), tallies["2026-10"])
-	n := Draft("acme", book.PlanFor("acme"), tallies["2026-11"])
+	o := mustDraft(t, "acme", book.PlanFor("acme"), tallies["2026-10"])
+	n := mustDraft(t, "acme", book.PlanFor("acme"), tallies["2026-11"])
 
 	wantQuantity(t, o, ItemActions, 1)
 	wantQuantity(t, o, ItemVoiceActions, 0)
@@ -193,7 +193,7 @@ func TestRoundingIsHalfEvenOncePerLine(t *testing.T) {
 				TokenCost: dec(c.cost), TokenCounts: engine.TokenCounts{InputTokens: 250000}}
 			tl.AddAWU(a)
 			tl.AddModel(&ModelRow{Model: "gemini-3-flash", FirstSeen: a.FirstSeen, TokenCounts: a.TokenCounts, TokenCost: a.TokenCost})
-			s := Draft("acme", book.PlanFor("acme"), tl)
+			s := mustDraft(t, "acme", book.PlanFor("acme"), tl)
 			wantAmount(t, s, ItemTokenCost, "gemini-3-flash", c.want)
 			if l := line(t, s, ItemTokenCost, "gemini-3-flash"); l.Billed || !l.exact.Equal(dec(c.cost)) {
 				t.Errorf("token_cost line billed=%v exact=%s", l.Billed, l.exact)
@@ -212,7 +212,7 @@ func TestRoundingIsHalfEvenOncePerLine(t *testing.T) {
 		for range c.actions {
 			tl.AddAWU(tool("2026-10-10T00:00:00Z", "text"))
 		}
-		s := Draft("quarter", book.PlanFor("quarter"), tl)
+		s := mustDraft(t, "quarter", book.PlanFor("quarter"), tl)
 		wantQuantity(t, s, ItemCredits, c.credits)
 		wantAmount(t, s, ItemFlexCreditAmount, "", c.want)
 		if !s.Total.Equal(dec(c.want)) {
@@ -236,8 +236,8 @@ func TestThePlanDecidesWhichLinesAreBilled(t *testing.T) {
 		tl.AddConversation("c2", ts("2026-10-03T00:00:00Z"))
 		return tl
 	}
-	flex := Draft("acme", book.PlanFor("acme"), tally())
-	conv := Draft("conv", book.PlanFor("conv"), tally())
+	flex := mustDraft(t, "acme", book.PlanFor("acme"), tally())
+	conv := mustDraft(t, "conv", book.PlanFor("conv"), tally())
 	if flex.Terms.Plan != price.PlanFlexCredits || conv.Terms.Plan != price.PlanPerConversation {
 		t.Fatalf("plans %s and %s", flex.Terms.Plan, conv.Terms.Plan)
 	}
@@ -265,7 +265,7 @@ func TestTokenCostWithoutAModelSplit(t *testing.T) {
 	tl := NewTally(month(t, "2026-10", "UTC"))
 	tl.AddAWU(&engine.AWURow{Kind: "prompt", Status: "succeeded", Attempts: 3, FirstSeen: ts("2026-10-02T00:00:00Z"),
 		TokenCost: dec("0.0044"), TokenCounts: engine.TokenCounts{InputTokens: 4000, OutputTokens: 800}})
-	s := Draft("acme", testBook(t).PlanFor("acme"), tl)
+	s := mustDraft(t, "acme", testBook(t).PlanFor("acme"), tl)
 	l := line(t, s, ItemTokenCost, AllModels)
 	if !l.Quantity.Equal(qty(4800)) || !l.Amount.Decimal.Equal(dec("0.00")) || !l.exact.Equal(dec("0.0044")) {
 		t.Errorf("token_cost line %+v", l)
@@ -279,13 +279,13 @@ func TestAdjustments(t *testing.T) {
 	book := testBook(t)
 	closedTally := NewTally(p)
 	closedTally.AddAWU(tool("2026-10-02T00:00:00Z", "text"))
-	closed := Draft("acme", book.PlanFor("acme"), closedTally)
+	closed := mustDraft(t, "acme", book.PlanFor("acme"), closedTally)
 
 	now := NewTally(p)
 	now.AddAWU(tool("2026-10-02T00:00:00Z", "text"))
 	now.AddAWU(tool("2026-10-03T00:00:00Z", "voice"))
 	now.AddConversation("late", ts("2026-10-03T00:00:00Z"))
-	current := Draft("acme", TermsOf(book.PlanFor("acme")), now)
+	current := mustDraft(t, "acme", TermsOf(book.PlanFor("acme")), now)
 
 	adjs := Adjust(closed, current, nil)
 	got := map[string]string{}
@@ -319,7 +319,7 @@ func TestAdjustments(t *testing.T) {
 
 	// On the next open statement the billed deltas add to the total:
 	// $0.15 of credits; the conversation amount is not billed on flex.
-	open := Draft("acme", book.PlanFor("acme"), NewTally(month(t, "2026-11", "UTC"))).WithAdjustments(adjs)
+	open := mustDraft(t, "acme", book.PlanFor("acme"), NewTally(month(t, "2026-11", "UTC"))).WithAdjustments(adjs)
 	if !open.Total.Equal(dec("0.15")) {
 		t.Errorf("open total %s, want 0.15", open.Total)
 	}
@@ -334,7 +334,7 @@ func TestAdjustments(t *testing.T) {
 func TestHashIgnoresDecimalScaleAndStatus(t *testing.T) {
 	tl := NewTally(month(t, "2026-10", "UTC"))
 	tl.AddAWU(tool("2026-10-02T00:00:00Z", "text"))
-	s := Draft("acme", testBook(t).PlanFor("acme"), tl)
+	s := mustDraft(t, "acme", testBook(t).PlanFor("acme"), tl)
 	h := s.Hash()
 	if h != s.ContentHash || len(h) != len("sha256:")+64 {
 		t.Fatalf("hash %q", h)
@@ -351,4 +351,13 @@ func TestHashIgnoresDecimalScaleAndStatus(t *testing.T) {
 	if s.Hash() == h {
 		t.Error("hash unchanged after a quantity changed")
 	}
+}
+
+func mustDraft(t *testing.T, tenantID string, terms Terms, tl *Tally) *Statement {
+	t.Helper()
+	s, err := Draft(tenantID, terms, tl)
+	if err != nil {
+		t.Fatalf("Draft: %v", err)
+	}
+	return s
 }

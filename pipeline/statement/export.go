@@ -8,14 +8,26 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/awumeter/awumeter/internal/textsafe"
 )
 
 // The exports: JSON for programs, CSV for ERP import, text for people. All
 // write amounts as exact decimal text: USD with two decimals (13.50), unit
 // prices in USD with at least two (2.00, 0.005), credits and quantities as
 // integers or exact decimals.
+//
+// Ids, model names and other text that comes from data are made safe for
+// where they go (internal/textsafe): the text form escapes control, escape
+// and bidi characters so no value can forge a line or drive the terminal;
+// the CSV form puts a single quote before a text cell that a spreadsheet
+// would read as a formula (=, +, -, @, tab, CR), but never before the
+// numbers it writes, so a negative adjustment amount stays a number. The
+// JSON form needs neither: encoding/json escapes control characters and a
+// program reads the value unchanged.
 
 // JSONStatement is the JSON form of a statement.
 type JSONStatement struct {
@@ -149,6 +161,9 @@ var CSVHeader = []string{"statement_id", "tenant_id", "month", "status", "period
 
 // WriteCSV writes one row per line item and adjustment, for ERP import. The
 // statement total is not a row; it is the sum of the billed USD amounts.
+// Text cells are neutralised with [textsafe.CSVCell]; the line number,
+// quantity, unit price, amount, billed flag and period times are written
+// as they are.
 func WriteCSV(w io.Writer, statements []*Statement) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
@@ -159,10 +174,11 @@ func WriteCSV(w io.Writer, statements []*Statement) error {
 		row := func(kind, ref string, l *Line) error {
 			no++
 			j := jsonLine(l)
-			return cw.Write([]string{s.ID, s.TenantID, s.Period.Month, s.Status,
-				s.Period.Start.UTC().Format(time.RFC3339), s.Period.End.UTC().Format(time.RFC3339), s.Currency,
-				strconv.Itoa(no), kind, l.Item, l.Model, j.Quantity, l.Unit, deref(j.UnitPrice), deref(j.Amount),
-				l.Currency, strconv.FormatBool(l.Billed), ref, s.ContentHash})
+			text := textsafe.CSVCell
+			return cw.Write([]string{text(s.ID), text(s.TenantID), text(s.Period.Month), text(s.Status),
+				s.Period.Start.UTC().Format(time.RFC3339), s.Period.End.UTC().Format(time.RFC3339), text(s.Currency),
+				strconv.Itoa(no), text(kind), text(l.Item), text(l.Model), j.Quantity, text(l.Unit), deref(j.UnitPrice), deref(j.Amount),
+				text(l.Currency), strconv.FormatBool(l.Billed), text(ref), text(s.ContentHash)})
 		}
 		for i := range s.Lines {
 			if err := row(KindLine, "", &s.Lines[i]); err != nil {
@@ -186,7 +202,8 @@ func deref(s *string) string {
 	return *s
 }
 
-// WriteText writes statements as tables for a terminal.
+// WriteText writes statements as tables for a terminal. Every value is
+// escaped with [textsafe.Terminal], so one value is one cell on one line.
 func WriteText(w io.Writer, statements []*Statement) error {
 	var b strings.Builder
 	for i, s := range statements {
@@ -200,11 +217,12 @@ func WriteText(w io.Writer, statements []*Statement) error {
 }
 
 func writeTextStatement(b *strings.Builder, s *Statement) {
-	fmt.Fprintf(b, "Statement %s  (%s)\n", s.ID, strings.ToUpper(s.Status))
-	fmt.Fprintf(b, "Tenant    %s\n", s.TenantID)
+	esc := textsafe.Terminal
+	fmt.Fprintf(b, "Statement %s  (%s)\n", esc(s.ID), esc(strings.ToUpper(s.Status)))
+	fmt.Fprintf(b, "Tenant    %s\n", esc(s.TenantID))
 	fmt.Fprintf(b, "Period    %s to %s  (%s, %s)\n", s.Period.Start.UTC().Format(time.RFC3339),
-		s.Period.End.UTC().Format(time.RFC3339), s.Period.Month, s.Period.TimeZone)
-	fmt.Fprintf(b, "Plan      %s, amounts in %s\n\n", s.Terms.Plan, s.Currency)
+		s.Period.End.UTC().Format(time.RFC3339), esc(s.Period.Month), esc(s.Period.TimeZone))
+	fmt.Fprintf(b, "Plan      %s, amounts in %s\n\n", esc(s.Terms.Plan), esc(s.Currency))
 
 	t := table{align: []bool{false, false, true, false, true, true, false}}
 	t.row("ITEM", "MODEL", "QUANTITY", "UNIT", "UNIT PRICE", "AMOUNT", "BILLED")
@@ -222,7 +240,7 @@ func writeTextStatement(b *strings.Builder, s *Statement) {
 		}
 		a.write(b)
 	}
-	fmt.Fprintf(b, "\nTotal     %s %s\n", s.Currency, s.Total.StringFixed(2))
+	fmt.Fprintf(b, "\nTotal     %s %s\n", esc(s.Currency), s.Total.StringFixed(2))
 	if c := s.Closing; c != nil {
 		forced := ""
 		if c.Forced {
@@ -232,7 +250,7 @@ func writeTextStatement(b *strings.Builder, s *Statement) {
 		fmt.Fprintf(b, "Covers    %d ledger events on %d partitions, ingested up to %s\n",
 			c.Cutoff.LedgerEvents, len(c.Cutoff.Offsets), c.Cutoff.IngestedAt.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(b, "Hash      %s\n", s.ContentHash)
+	fmt.Fprintf(b, "Hash      %s\n", esc(s.ContentHash))
 }
 
 func textCells(l *Line, signed bool) []string {
@@ -267,19 +285,26 @@ func textCells(l *Line, signed bool) []string {
 }
 
 // table lays out rows in columns two spaces apart; align[i] is true for a
-// right-aligned column.
+// right-aligned column. Cells are escaped with textsafe.Terminal as they are
+// added, and widths count runes, not bytes.
 type table struct {
 	align []bool
 	rows  [][]string
 }
 
-func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
+func (t *table) row(cells ...string) {
+	safe := make([]string, len(cells))
+	for i, c := range cells {
+		safe[i] = textsafe.Terminal(c)
+	}
+	t.rows = append(t.rows, safe)
+}
 
 func (t *table) write(b *strings.Builder) {
 	width := make([]int, len(t.align))
 	for _, r := range t.rows {
 		for i, c := range r {
-			width[i] = max(width[i], len(c))
+			width[i] = max(width[i], utf8.RuneCountInString(c))
 		}
 	}
 	for _, r := range t.rows {
@@ -288,7 +313,7 @@ func (t *table) write(b *strings.Builder) {
 			if i > 0 {
 				line.WriteString("  ")
 			}
-			pad := strings.Repeat(" ", width[i]-len(c))
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
 			if t.align[i] {
 				line.WriteString(pad + c)
 			} else {

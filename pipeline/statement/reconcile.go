@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/awumeter/awumeter/internal/textsafe"
 )
 
 // Reconciliation compares one tenant's month three ways: the distinct valid
@@ -58,14 +60,16 @@ func (r *Reconciliation) OK() bool {
 	return true
 }
 
-// Explain describes every mismatch in a sentence, or returns "".
+// Explain describes every mismatch in a sentence, one line each, or returns
+// "". The tenant id is escaped with textsafe.Terminal, so it cannot break a
+// line.
 func (r *Reconciliation) Explain() string {
 	var b strings.Builder
 	for _, c := range r.Checks {
 		if c.Match {
 			continue
 		}
-		fmt.Fprintf(&b, "tenant %s, %s, %s: ledger %s, rollups %s, statement %s", r.TenantID, r.Month, c.Name,
+		fmt.Fprintf(&b, "tenant %s, %s, %s: ledger %s, rollups %s, statement %s", textsafe.Terminal(r.TenantID), r.Month, c.Name,
 			show(c.Ledger), show(c.Rollups), show(c.Statement))
 		switch {
 		case c.Ledger.Valid && c.Rollups.Valid && !c.Ledger.Decimal.Equal(c.Rollups.Decimal):
@@ -109,7 +113,8 @@ var checkOrder = []string{checkAWUs, checkSucceeded, checkValidated, checkAction
 // and a voice action when one of its tool_invocations was on voice.
 func (w *Warehouse) ledgerTotals(ctx context.Context, tenantID string, p Period) (map[string]decimal.Decimal, error) {
 	var awus, succeeded, validated, actions, voice, attempts uint64
-	var in, out, cacheRead, cacheCreation, reasoning int64
+	// Token sums are Decimal(38, 0): an Int64 sum would wrap in ClickHouse.
+	var in, out, cacheRead, cacheCreation, reasoning decimal.Decimal
 	err := w.conn.QueryRow(ctx, w.sql(`
 SELECT count(), countIf(NOT is_tool OR ok), sum(validated), countIf(is_tool AND ok), countIf(is_tool AND ok AND voice),
        sum(attempts), sum(input_tokens), sum(output_tokens), sum(cache_read_input_tokens),
@@ -121,11 +126,11 @@ FROM (
            max(type = 'tool_invocation' AND status = 'validated') AS validated,
            max(type = 'tool_invocation' AND channel = 'voice') AS voice,
            uniqExact(attempt) AS attempts,
-           sumIf(input_tokens, type = 'token_usage') AS input_tokens,
-           sumIf(output_tokens, type = 'token_usage') AS output_tokens,
-           sumIf(cache_read_input_tokens, type = 'token_usage') AS cache_read_input_tokens,
-           sumIf(cache_creation_input_tokens, type = 'token_usage') AS cache_creation_input_tokens,
-           sumIf(reasoning_tokens, type = 'token_usage') AS reasoning_tokens
+           sumIf(toDecimal128(input_tokens, 0), type = 'token_usage') AS input_tokens,
+           sumIf(toDecimal128(output_tokens, 0), type = 'token_usage') AS output_tokens,
+           sumIf(toDecimal128(cache_read_input_tokens, 0), type = 'token_usage') AS cache_read_input_tokens,
+           sumIf(toDecimal128(cache_creation_input_tokens, 0), type = 'token_usage') AS cache_creation_input_tokens,
+           sumIf(toDecimal128(reasoning_tokens, 0), type = 'token_usage') AS reasoning_tokens
     FROM {db}.events FINAL
     WHERE tenant_id = ? AND awu_id != '' AND type IN ('token_usage', 'tool_invocation')
     GROUP BY workcycle_id, awu_id
@@ -156,8 +161,8 @@ WHERE first_event >= toDateTime(?, 'UTC') AND first_event < toDateTime(?, 'UTC')
 	return map[string]decimal.Decimal{
 		checkAWUs: u(awus), checkSucceeded: u(succeeded), checkValidated: u(validated),
 		checkActions: u(actions), checkVoiceActions: u(voice), checkAttempts: u(attempts),
-		ItemInputTokens: qty(in), ItemOutputTokens: qty(out), ItemCacheReadInputTokens: qty(cacheRead),
-		ItemCacheCreationInputTokens: qty(cacheCreation), ItemReasoningTokens: qty(reasoning),
+		ItemInputTokens: in, ItemOutputTokens: out, ItemCacheReadInputTokens: cacheRead,
+		ItemCacheCreationInputTokens: cacheCreation, ItemReasoningTokens: reasoning,
 		checkConversations: u(conversations),
 	}, nil
 }
@@ -167,13 +172,15 @@ WHERE first_event >= toDateTime(?, 'UTC') AND first_event < toDateTime(?, 'UTC')
 func (w *Warehouse) rollupTotals(ctx context.Context, tenantID string, p Period) (map[string]decimal.Decimal, error) {
 	var awus, succeeded, actions, voice uint64
 	var validated uint64
-	var attempts, in, out, cacheRead, cacheCreation, reasoning, credits int64
+	// Int64 columns are summed as Decimal(38, 0), which cannot wrap.
+	var attempts, in, out, cacheRead, cacheCreation, reasoning, credits decimal.Decimal
 	var tokenCost decimal.Decimal
 	err := w.conn.QueryRow(ctx, w.sql(`
 SELECT count(), countIf(status = 'succeeded'), sum(validated),
        countIf(kind = 'tool' AND status = 'succeeded'), countIf(kind = 'tool' AND status = 'succeeded' AND channel = 'voice'),
-       sum(attempts), sum(input_tokens), sum(output_tokens), sum(cache_read_input_tokens),
-       sum(cache_creation_input_tokens), sum(reasoning_tokens), sum(credits), sum(token_cost)
+       sum(toDecimal128(attempts, 0)), sum(toDecimal128(input_tokens, 0)), sum(toDecimal128(output_tokens, 0)),
+       sum(toDecimal128(cache_read_input_tokens, 0)), sum(toDecimal128(cache_creation_input_tokens, 0)),
+       sum(toDecimal128(reasoning_tokens, 0)), sum(toDecimal128(credits, 0)), sum(token_cost)
 FROM (SELECT * FROM {db}.awus FINAL WHERE tenant_id = ?)
 WHERE first_seen >= toDateTime(?, 'UTC') AND first_seen < toDateTime(?, 'UTC')`),
 		tenantID, unix(p.Start), unix(p.End)).Scan(&awus, &succeeded, &validated, &actions, &voice,
@@ -196,10 +203,10 @@ WHERE first_event >= toDateTime(?, 'UTC') AND first_event < toDateTime(?, 'UTC')
 	}
 	return map[string]decimal.Decimal{
 		checkAWUs: u(awus), checkSucceeded: u(succeeded), checkValidated: u(validated),
-		checkActions: u(actions), checkVoiceActions: u(voice), checkAttempts: qty(attempts),
-		ItemInputTokens: qty(in), ItemOutputTokens: qty(out), ItemCacheReadInputTokens: qty(cacheRead),
-		ItemCacheCreationInputTokens: qty(cacheCreation), ItemReasoningTokens: qty(reasoning),
-		checkConversations: u(conversations), checkCredits: qty(credits), checkTokenCost: tokenCost,
+		checkActions: u(actions), checkVoiceActions: u(voice), checkAttempts: attempts,
+		ItemInputTokens: in, ItemOutputTokens: out, ItemCacheReadInputTokens: cacheRead,
+		ItemCacheCreationInputTokens: cacheCreation, ItemReasoningTokens: reasoning,
+		checkConversations: u(conversations), checkCredits: credits, checkTokenCost: tokenCost,
 	}, nil
 }
 

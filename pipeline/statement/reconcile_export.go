@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/awumeter/awumeter/internal/textsafe"
 )
 
 // JSONReconciliation is the JSON form of a reconciliation. Values are
@@ -61,7 +63,8 @@ func WriteReconciliationsJSON(w io.Writer, rs []*Reconciliation) error {
 	return enc.Encode(out)
 }
 
-// WriteReconciliationsText writes reconciliations as tables.
+// WriteReconciliationsText writes reconciliations as tables, every value
+// from data escaped with textsafe.Terminal.
 func WriteReconciliationsText(w io.Writer, rs []*Reconciliation) error {
 	var b strings.Builder
 	for i, r := range rs {
@@ -72,7 +75,7 @@ func WriteReconciliationsText(w io.Writer, rs []*Reconciliation) error {
 		if !r.OK() {
 			verdict = "MISMATCH"
 		}
-		fmt.Fprintf(&b, "Reconciliation %s  (%s): %s\n\n", r.StatementID, r.Status, verdict)
+		fmt.Fprintf(&b, "Reconciliation %s  (%s): %s\n\n", textsafe.Terminal(r.StatementID), textsafe.Terminal(r.Status), verdict)
 		t := table{align: []bool{false, true, true, true, false}}
 		t.row("QUANTITY", "LEDGER", "ROLLUPS", "STATEMENT", "")
 		for _, c := range r.Checks {
@@ -94,10 +97,10 @@ func WriteReconciliationsText(w io.Writer, rs []*Reconciliation) error {
 		if r.DeadLetters.Available {
 			fmt.Fprintf(&b, "Dead letters      %d\n", r.DeadLetters.Count)
 		} else {
-			fmt.Fprintf(&b, "Dead letters      %s\n", r.DeadLetters.Note)
+			fmt.Fprintf(&b, "Dead letters      %s\n", textsafe.Terminal(r.DeadLetters.Note))
 		}
 		if !r.OK() {
-			fmt.Fprintf(&b, "\n%s\n", r.Explain())
+			fmt.Fprintf(&b, "\n%s\n", textsafe.TerminalLines(r.Explain()))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

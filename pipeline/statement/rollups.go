@@ -110,19 +110,25 @@ func (r *Rollups) Tenants(end func(tenantID string) time.Time) []string {
 	return ids
 }
 
-// Tally feeds a tenant's final rows to a new tally for p.
-func (r *Rollups) Tally(tenantID string, p Period) *Tally {
+// Tally feeds a tenant's final rows to a new tally for p. A row that cannot
+// be summed is a *SumError.
+func (r *Rollups) Tally(tenantID string, p Period) (*Tally, error) {
 	t := NewTally(p)
+	t.TenantID = tenantID
 	for _, a := range r.awus {
 		if a.TenantID == tenantID {
-			t.AddAWU(&a)
+			if _, err := t.AddAWU(&a); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if r.HasModelSplit() {
 		t.Models = map[string]*ModelTally{}
 		for _, m := range r.models {
 			if m.TenantID == tenantID {
-				t.AddModel(&m)
+				if _, err := t.AddModel(&m); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -135,5 +141,5 @@ func (r *Rollups) Tally(tenantID string, p Period) *Tally {
 	for id, first := range starts {
 		t.AddConversation(id, first)
 	}
-	return t
+	return t, nil
 }

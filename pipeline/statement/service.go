@@ -71,7 +71,10 @@ func (s *Service) Statement(ctx context.Context, tenantID, month string) (*State
 	if err != nil {
 		return nil, err
 	}
-	st := Draft(tenantID, s.book.PlanFor(tenantID), t)
+	st, err := Draft(tenantID, s.book.PlanFor(tenantID), t)
+	if err != nil {
+		return nil, err
+	}
 	adjs, err := s.adjustments(ctx, tenantID, month, closed)
 	if err != nil {
 		return nil, err
@@ -99,7 +102,10 @@ func (s *Service) adjustments(ctx context.Context, tenantID, month string, close
 		if err != nil {
 			return nil, err
 		}
-		current := Draft(tenantID, c.Terms, t)
+		current, err := Draft(tenantID, c.Terms, t)
+		if err != nil {
+			return nil, err
+		}
 		var earlier []Adjustment
 		for _, later := range chain[:i] {
 			earlier = append(earlier, later.Adjustments...)
@@ -146,7 +152,8 @@ type CloseError struct {
 }
 
 func (e *CloseError) Error() string {
-	return fmt.Sprintf("cannot close %s for tenant %s: %s: %s", e.Month, e.TenantID, e.Err, e.Detail)
+	// %q escapes the tenant id, which comes from data.
+	return fmt.Sprintf("cannot close %s for tenant %q: %s: %s", e.Month, e.TenantID, e.Err, e.Detail)
 }
 
 func (e *CloseError) Unwrap() error { return e.Err }

@@ -1,6 +1,9 @@
 package statement
 
 import (
+	"errors"
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -27,8 +30,15 @@ type ModelRow struct {
 // Tally accumulates one tenant's final rows for one period. Every source
 // feeds its rows here, and the Add methods attribute them: a row outside the
 // period is ignored, so sources may over-select. Feed each final row once.
+//
+// Every sum is checked: a row with a negative count or cost, or a row whose
+// addition would take a sum past the largest int64 (9223372036854775807),
+// is refused with a *SumError and leaves the tally as it was. A statement is
+// never drawn up from a wrapped or negative sum.
 type Tally struct {
-	Period Period
+	// TenantID names the tenant in errors; the sources set it.
+	TenantID string
+	Period   Period
 
 	AWUs, Succeeded, Failed, Validated, RolledBack int64
 	// TextActions and VoiceActions are the billable actions (succeeded tool
@@ -62,58 +72,81 @@ func NewTally(p Period) *Tally {
 }
 
 // AddAWU counts an AWU in the month of its first event. It reports whether
-// the AWU belongs to the period.
-func (t *Tally) AddAWU(r *engine.AWURow) bool {
+// the AWU belongs to the period; the error is a *SumError when the row has a
+// negative count or cost, or when a sum would overflow int64, and the tally
+// is then unchanged.
+func (t *Tally) AddAWU(r *engine.AWURow) (bool, error) {
 	if !t.Period.Contains(r.FirstSeen) {
-		return false
+		return false, nil
 	}
-	t.AWUs++
+	c := t.checker("")
+	c.nonNegative("attempts", r.Attempts)
+	c.nonNegativeTokens(r.TokenCounts)
+	c.nonNegative(ItemUnpricedTokens, r.UnpricedTokens)
+	c.nonNegative(ItemCredits, r.Credits)
+	c.nonNegativeCost(r.TokenCost)
+	if c.err != nil {
+		return false, c.err
+	}
 	succeeded := r.Status == "succeeded"
-	if succeeded {
-		t.Succeeded++
-	} else {
-		t.Failed++
+	one := func(cond bool) int64 {
+		if cond {
+			return 1
+		}
+		return 0
 	}
-	if r.Validated {
-		t.Validated++
+	awus := c.add(ItemAWUsAttempted, t.AWUs, 1)
+	succ := c.add(ItemAWUsSucceeded, t.Succeeded, one(succeeded))
+	failed := c.add("awus_failed", t.Failed, one(!succeeded))
+	validated := c.add(ItemAWUsValidated, t.Validated, one(r.Validated))
+	rolledBack := c.add("awus_rolled_back", t.RolledBack, one(r.RolledBack))
+	prompt := c.add(ItemPromptAWUs, t.PromptAWUs, one(r.Kind != "tool"))
+	voice := c.add(ItemVoiceActions, t.VoiceActions, one(r.Kind == "tool" && succeeded && r.Channel == "voice"))
+	text := c.add(ItemActions, t.TextActions, one(r.Kind == "tool" && succeeded && r.Channel != "voice"))
+	attempts := c.add("attempts", t.Attempts, r.Attempts)
+	tokens := c.addTokens(t.Tokens, r.TokenCounts)
+	unpriced := c.add(ItemUnpricedTokens, t.UnpricedTokens, r.UnpricedTokens)
+	credits := c.add(ItemCredits, t.RowCredits, r.Credits)
+	if c.err != nil {
+		return false, c.err
 	}
-	if r.RolledBack {
-		t.RolledBack++
-	}
-	switch {
-	case r.Kind != "tool":
-		t.PromptAWUs++
-	case succeeded && r.Channel == "voice":
-		t.VoiceActions++
-	case succeeded:
-		t.TextActions++
-	}
-	t.Attempts += r.Attempts
-	addTokens(&t.Tokens, r.TokenCounts)
-	t.UnpricedTokens += r.UnpricedTokens
+	t.AWUs, t.Succeeded, t.Failed, t.Validated, t.RolledBack = awus, succ, failed, validated, rolledBack
+	t.PromptAWUs, t.VoiceActions, t.TextActions = prompt, voice, text
+	t.Attempts, t.Tokens, t.UnpricedTokens, t.RowCredits = attempts, tokens, unpriced, credits
 	t.TokenCost = t.TokenCost.Add(r.TokenCost)
-	t.RowCredits += r.Credits
-	return true
+	return true, nil
 }
 
 // AddModel counts an AWU's use of one model in the month of the AWU's first
-// event. It reports whether the row belongs to the period.
-func (t *Tally) AddModel(r *ModelRow) bool {
+// event. It reports whether the row belongs to the period; errors as for
+// [Tally.AddAWU].
+func (t *Tally) AddModel(r *ModelRow) (bool, error) {
 	if !t.Period.Contains(r.FirstSeen) {
-		return false
+		return false, nil
 	}
-	if t.Models == nil {
-		t.Models = map[string]*ModelTally{}
+	c := t.checker(r.Model)
+	c.nonNegativeTokens(r.TokenCounts)
+	c.nonNegative(ItemUnpricedTokens, r.UnpricedTokens)
+	c.nonNegativeCost(r.TokenCost)
+	if c.err != nil {
+		return false, c.err
 	}
 	m := t.Models[r.Model]
 	if m == nil {
 		m = &ModelTally{TokenCost: decimal.Zero}
-		t.Models[r.Model] = m
 	}
-	addTokens(&m.Tokens, r.TokenCounts)
+	tokens := c.addTokens(m.Tokens, r.TokenCounts)
+	unpriced := c.add(ItemUnpricedTokens, m.UnpricedTokens, r.UnpricedTokens)
+	if c.err != nil {
+		return false, c.err
+	}
+	if t.Models == nil {
+		t.Models = map[string]*ModelTally{}
+	}
+	t.Models[r.Model] = m
+	m.Tokens, m.UnpricedTokens = tokens, unpriced
 	m.TokenCost = m.TokenCost.Add(r.TokenCost)
-	m.UnpricedTokens += r.UnpricedTokens
-	return true
+	return true, nil
 }
 
 // AddConversation counts a conversation whose first event, the earliest
@@ -144,10 +177,109 @@ func (c ConversationStarts) Add(w *engine.WorkcycleRow) {
 	}
 }
 
-func addTokens(dst *engine.TokenCounts, src engine.TokenCounts) {
-	dst.InputTokens += src.InputTokens
-	dst.OutputTokens += src.OutputTokens
-	dst.CacheReadInputTokens += src.CacheReadInputTokens
-	dst.CacheCreationInputTokens += src.CacheCreationInputTokens
-	dst.ReasoningTokens += src.ReasoningTokens
+// Errors a *SumError wraps.
+var (
+	// ErrOverflow: a sum would not fit int64.
+	ErrOverflow = errors.New("the sum would overflow int64")
+	// ErrNegative: a row or a derived quantity is negative where only zero
+	// or more makes sense (counts, tokens, credits, cost).
+	ErrNegative = errors.New("a negative value")
+)
+
+// SumError is a statement quantity that cannot be stated exactly: a row with
+// a negative count or cost, or a sum beyond int64. The statement is refused
+// rather than drawn up with a wrapped or negative number.
+type SumError struct {
+	TenantID string
+	Month    string // YYYY-MM
+	// Field is the line item or row column, e.g. input_tokens or credits.
+	Field string
+	// Model is set for a per-model sum.
+	Model  string
+	Err    error // ErrOverflow or ErrNegative
+	Detail string
+}
+
+func (e *SumError) Error() string {
+	field := e.Field
+	if e.Model != "" {
+		field += fmt.Sprintf(" of model %q", e.Model)
+	}
+	// %q escapes every control and bidi character of the ids, which come
+	// from data.
+	return fmt.Sprintf("cannot draw up the statement of tenant %q for %s: %s: %v (%s)",
+		e.TenantID, e.Month, field, e.Err, e.Detail)
+}
+
+func (e *SumError) Unwrap() error { return e.Err }
+
+// checker stages checked sums; the first problem is kept in err and every
+// later call is a no-op returning its input.
+type checker struct {
+	tenant, month, model string
+	err                  error
+}
+
+func (t *Tally) checker(model string) *checker {
+	return &checker{tenant: t.TenantID, month: t.Period.Month, model: model}
+}
+
+func (c *checker) fail(field string, err error, detail string) {
+	if c.err == nil {
+		c.err = &SumError{TenantID: c.tenant, Month: c.month, Field: field, Model: c.model, Err: err, Detail: detail}
+	}
+}
+
+func (c *checker) nonNegative(field string, v int64) {
+	if v < 0 {
+		c.fail(field, ErrNegative, fmt.Sprintf("a row has %d", v))
+	}
+}
+
+func (c *checker) nonNegativeTokens(n engine.TokenCounts) {
+	c.nonNegative(ItemInputTokens, n.InputTokens)
+	c.nonNegative(ItemOutputTokens, n.OutputTokens)
+	c.nonNegative(ItemCacheReadInputTokens, n.CacheReadInputTokens)
+	c.nonNegative(ItemCacheCreationInputTokens, n.CacheCreationInputTokens)
+	c.nonNegative(ItemReasoningTokens, n.ReasoningTokens)
+}
+
+func (c *checker) nonNegativeCost(d decimal.Decimal) {
+	if d.IsNegative() {
+		c.fail(ItemTokenCost, ErrNegative, "a row has "+d.String()+" USD")
+	}
+}
+
+// add is sum + v for v >= 0, refusing overflow.
+func (c *checker) add(field string, sum, v int64) int64 {
+	if c.err != nil {
+		return sum
+	}
+	if v > math.MaxInt64-sum {
+		c.fail(field, ErrOverflow, fmt.Sprintf("%d + %d is more than %d", sum, v, int64(math.MaxInt64)))
+		return sum
+	}
+	return sum + v
+}
+
+// mul is a × b for a, b >= 0, refusing overflow.
+func (c *checker) mul(field string, a, b int64) int64 {
+	if c.err != nil {
+		return 0
+	}
+	if a != 0 && b > math.MaxInt64/a {
+		c.fail(field, ErrOverflow, fmt.Sprintf("%d × %d is more than %d", a, b, int64(math.MaxInt64)))
+		return 0
+	}
+	return a * b
+}
+
+func (c *checker) addTokens(sum, v engine.TokenCounts) engine.TokenCounts {
+	return engine.TokenCounts{
+		InputTokens:              c.add(ItemInputTokens, sum.InputTokens, v.InputTokens),
+		OutputTokens:             c.add(ItemOutputTokens, sum.OutputTokens, v.OutputTokens),
+		CacheReadInputTokens:     c.add(ItemCacheReadInputTokens, sum.CacheReadInputTokens, v.CacheReadInputTokens),
+		CacheCreationInputTokens: c.add(ItemCacheCreationInputTokens, sum.CacheCreationInputTokens, v.CacheCreationInputTokens),
+		ReasoningTokens:          c.add(ItemReasoningTokens, sum.ReasoningTokens, v.ReasoningTokens),
+	}
 }

@@ -82,9 +82,10 @@ func (w *Warehouse) Tenants(ctx context.Context, end func(tenantID string) time.
 
 // Tally feeds a tenant's final rows for p to a new tally: its AWUs and
 // their per-model split by first_seen, and its conversations by their first
-// event.
+// event. A row that cannot be summed is a *SumError.
 func (w *Warehouse) Tally(ctx context.Context, tenantID string, p Period) (*Tally, error) {
 	t := NewTally(p)
+	t.TenantID = tenantID
 	t.Models = map[string]*ModelTally{}
 	if err := w.each(ctx, `
 SELECT kind, channel, status, validated, rolled_back, attempts, first_seen,
@@ -102,8 +103,8 @@ WHERE first_seen >= toDateTime(?, 'UTC') AND first_seen < toDateTime(?, 'UTC')`,
 				return err
 			}
 			r.Validated, r.RolledBack = validated == 1, rolledBack == 1
-			t.AddAWU(&r)
-			return nil
+			_, err := t.AddAWU(&r)
+			return err
 		}); err != nil {
 		return nil, fmt.Errorf("cannot read awus of tenant %s for %s: %w", tenantID, p.Month, err)
 	}
@@ -121,8 +122,8 @@ WHERE first_seen >= toDateTime(?, 'UTC') AND first_seen < toDateTime(?, 'UTC')`,
 				&m.TokenCost, &m.UnpricedTokens); err != nil {
 				return err
 			}
-			t.AddModel(&m)
-			return nil
+			_, err := t.AddModel(&m)
+			return err
 		}); err != nil {
 		return nil, fmt.Errorf("cannot read awu_models of tenant %s for %s: %w", tenantID, p.Month, err)
 	}

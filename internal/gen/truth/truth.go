@@ -129,7 +129,9 @@ func workcycle(tenant, id string, evs []event.Event, book *price.Book) (engine.W
 	var models []engine.AWUModelRow
 	for _, awuID := range awuIDs {
 		a := awu(tenant, id, awuID, byAWU[awuID], book, plan)
-		a.Version = version
+		// An AWU's rows are versioned by its own events: 2^32 + their count
+		// (docs/engine.md, "Versions").
+		a.Version = 1<<32 + uint64(len(byAWU[awuID]))
 		awus = append(awus, a)
 		models = append(models, awuModels(&a, byAWU[awuID], book)...)
 

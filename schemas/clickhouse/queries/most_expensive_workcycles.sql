@@ -1,4 +1,5 @@
 -- The ten most expensive workcycles by token cost, with their list price.
+-- Tokens are added in Decimal(38, 0), which cannot wrap as Int64 would.
 SELECT
     tenant_id,
     workcycle_id,
@@ -7,7 +8,7 @@ SELECT
     toDateTime(started_at)           AS started_at,
     awus,
     attempts,
-    input_tokens + output_tokens     AS tokens,
+    toDecimal128(input_tokens, 0) + toDecimal128(output_tokens, 0) AS tokens,
     token_cost,
     list_cost
 FROM {{db}}.workcycles FINAL
