@@ -155,7 +155,9 @@ func runProcess(cmd *cobra.Command, o processOptions) (err error) {
 			_ = bar.Add(len(line) + 1)
 		}
 		line = bytes.TrimRight(line, "\r\n")
-		if len(bytes.TrimSpace(line)) == 0 {
+		// Blank means JSON whitespace only: a line of U+00A0 or U+0085 is a
+		// record, and the decoder rejects it as not_json.
+		if len(bytes.Trim(line, " \t\r\n")) == 0 {
 			continue
 		}
 		sum.records++

@@ -113,3 +113,28 @@ func TestProcessRejectsBadFlags(t *testing.T) {
 		t.Error("want an error for a bad --now")
 	}
 }
+
+// Only JSON whitespace makes a line blank: a line of no-break spaces is a
+// record a producer sent, and it is dead-lettered like any other, never
+// skipped uncounted.
+func TestProcessDeadLettersLinesOfUnicodeSpaces(t *testing.T) {
+	dir := t.TempDir()
+	in, dl := filepath.Join(dir, "in.ndjson"), filepath.Join(dir, "dl.ndjson")
+	if err := os.WriteFile(in, []byte("\u00a0\n\n \t\n\u0085\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err := run(t, "", "process", "--input", in, "--output", filepath.Join(dir, "out.ndjson"), "--dead-letter", dl, "--now", goldenNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut, "2 records, 2 rejected") {
+		t.Errorf("summary %q, want the two lines of Unicode spaces counted and rejected", errOut)
+	}
+	b, err := os.ReadFile(dl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), `"reason":"not_json"`); n != 2 {
+		t.Errorf("%d not_json dead letters, want 2:\n%s", n, b)
+	}
+}

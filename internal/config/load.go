@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/awumeter/awumeter/internal/strictyaml"
@@ -47,10 +48,23 @@ func Load(path string, src Sources) (Config, error) {
 			return cfg, malformedSet(i, kv)
 		}
 		if err := Set(&cfg, key, val); err != nil {
-			return cfg, fmt.Errorf("--set %s: %w", key, err)
+			return cfg, fmt.Errorf("%s: %w", setName(i, key), err)
 		}
 	}
 	return cfg, cfg.Validate()
+}
+
+// keyShape is what every configuration key looks like.
+var keyShape = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
+
+// setName names the i-th --set argument in an error: by its key when the
+// text before "=" looks like a key, else by position, since that text may
+// be a pasted secret (a token without its key, or "key secret=...").
+func setName(i int, key string) string {
+	if len(key) <= 64 && keyShape.MatchString(key) {
+		return "--set " + key
+	}
+	return fmt.Sprintf("--set argument %d (its text is not shown, as it may hold a secret)", i+1)
 }
 
 // malformedSet explains a --set argument without "=". The argument is never

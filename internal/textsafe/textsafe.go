@@ -11,6 +11,7 @@ package textsafe
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -23,8 +24,10 @@ import (
 //   - DEL U+007F and the C1 controls U+0080–U+009F (8-bit CSI among them)
 //     as \x7f and \u009b;
 //   - the Unicode bidirectional controls (U+061C, U+200E, U+200F,
-//     U+202A–U+202E, U+2066–U+2069) and the line and paragraph separators
-//     U+2028 and U+2029 as \u202e and so on;
+//     U+202A–U+202E, U+2066–U+2069), the line and paragraph separators
+//     U+2028 and U+2029, and every other invisible format character
+//     (Unicode category Cf: zero-width space and joiners, the byte-order
+//     mark, the soft hyphen) as \u202e and so on;
 //   - each byte of invalid UTF-8 as \xff;
 //   - the backslash itself as \\, so an escape in the output always means
 //     an escaped character in the data.
@@ -117,7 +120,10 @@ func unsafeRune(r rune) bool {
 	case r == 0x2028, r == 0x2029:
 		return true
 	}
-	return false
+	// Other invisible format characters (zero-width space and joiners, the
+	// byte-order mark, soft hyphen, ...): "acme\u200b" must not pass for
+	// "acme" on a statement.
+	return r > 0xff && unicode.Is(unicode.Cf, r) || r == 0xad
 }
 
 const hexDigits = "0123456789abcdef"
@@ -137,7 +143,7 @@ func writeU4(b *strings.Builder, r rune) {
 
 // CSVCell neutralises a text cell of a CSV export that a spreadsheet would
 // otherwise read as a formula: a cell starting with '=', '+', '-', '@', a
-// tab or a carriage return gets a leading single quote, as the OWASP
+// tab or a carriage return, after any spaces, gets a leading single quote, as the OWASP
 // CSV-injection guidance recommends ("-acme" becomes "'-acme"). Quoting of
 // commas, quotes and line breaks is left to encoding/csv.
 //
@@ -147,8 +153,10 @@ func CSVCell(s string) string {
 	if s == "" {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	// Some spreadsheets skip leading spaces before reading a formula.
+	switch t := strings.TrimLeft(s, " "); {
+	case t == "":
+	case t[0] == '=', t[0] == '+', t[0] == '-', t[0] == '@', t[0] == '\t', t[0] == '\r':
 		return "'" + s
 	}
 	return s

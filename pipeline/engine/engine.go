@@ -54,6 +54,7 @@ type Engine struct {
 	// the string pool's (memory.go); retained lists emitted workcycles in
 	// order of emission, from retainedHead.
 	held         int64
+	stale        []*workcycle // folded into since their estimate was settled
 	retained     []retainedItem
 	retainedHead int
 	retainSeq    uint64
@@ -153,7 +154,7 @@ func (e *Engine) Apply(ev *event.Event) (Outcome, error) {
 		}
 	}
 
-	if !e.fits(wc, ev) {
+	if e.mayOverflow(wc, ev) && !e.fits(wc, ev) {
 		return e.refuse(ev, OutcomeOverflow), nil
 	}
 

@@ -44,6 +44,9 @@ type wcMem struct {
 	// retained is the sequence number of its latest emission, matching its
 	// entry in Engine.retained.
 	retained uint64
+	// stale is set while the workcycle is in Engine.stale: folded into
+	// since its estimate was last brought up to date.
+	stale bool
 }
 
 // Estimated sizes, in bytes. A workcycle's fixed part covers its struct,
@@ -96,7 +99,10 @@ func (e *Engine) account(wc *workcycle, from int) {
 }
 
 // heldBytes is the estimate of everything the engine holds.
-func (e *Engine) heldBytes() int64 { return e.held + e.strings.bytes }
+func (e *Engine) heldBytes() int64 {
+	e.settle()
+	return e.held + e.strings.bytes
+}
 
 // retainedItem is an emitted workcycle in order of emission.
 type retainedItem struct {
@@ -237,5 +243,29 @@ func (e *Engine) foldHeld(wc *workcycle, ev *event.Event, t int64) {
 	if ev.Attempt > 64 {
 		wc.mem.extra += attemptBytes
 	}
-	e.account(wc, from)
+	for i := from; i < len(wc.awus); i++ {
+		wc.mem.extra += int64(len(wc.awus[i].id))
+	}
+	// The estimate itself is brought up to date once per workcycle and
+	// Emit, not once per event (settle).
+	if !wc.mem.stale {
+		wc.mem.stale = true
+		e.stale = append(e.stale, wc)
+	}
+}
+
+// settle brings the estimates of the workcycles folded into since the last
+// call up to date, and with them Engine.held.
+func (e *Engine) settle() {
+	for _, wc := range e.stale {
+		wc.mem.stale = false
+		if wc.evicted { // release took its last estimate out of held
+			continue
+		}
+		n := estimate(wc)
+		e.held += n - wc.mem.bytes
+		wc.mem.bytes = n
+	}
+	clear(e.stale)
+	e.stale = e.stale[:0]
 }

@@ -263,11 +263,7 @@ func TestFinalRowsIgnoreOrderAndDuplication(t *testing.T) {
 			rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
 		case 1:
 			what = "random duplication"
-			for range len(evs) / 3 {
-				i := rng.IntN(len(evs))
-				j := i + rng.IntN(len(evs)-i)
-				evs = slices.Insert(evs, j, evs[i])
-			}
+			evs = duplicate(rng, evs)
 		case 2:
 			what = "bounded reordering"
 			for i := range evs {
@@ -340,4 +336,15 @@ func TestCrashAndReplay(t *testing.T) {
 		t.Logf("trial %d: crash at %d of %d, replay from %d: %d history rebuilds, %d reopened, %d duplicates",
 			trial, crash, len(evs), committed, st.HistoryRebuilds, st.Reopened, st.Duplicates)
 	}
+}
+
+// duplicate inserts copies of a third as many events as evs holds, each
+// after its original, as at-least-once delivery and replays do.
+func duplicate(rng *rand.Rand, evs []event.Event) []event.Event {
+	for range len(evs) / 3 {
+		i := rng.IntN(len(evs))
+		j := i + rng.IntN(len(evs)-i)
+		evs = slices.Insert(evs, j, evs[i])
+	}
+	return evs
 }

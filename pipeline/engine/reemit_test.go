@@ -126,11 +126,7 @@ func TestFinalOfAllEmissionsEqualsOneFinalEmission(t *testing.T) {
 			rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
 		case 1:
 			what = "random duplication"
-			for range len(evs) / 3 {
-				i := rng.IntN(len(evs))
-				j := i + rng.IntN(len(evs)-i)
-				evs = slices.Insert(evs, j, evs[i])
-			}
+			evs = duplicate(rng, evs)
 		case 2:
 			what = "crash and replay"
 		}

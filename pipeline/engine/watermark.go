@@ -69,11 +69,14 @@ func (f *frontier) advance(wc *workcycle, t, window int64) {
 		f.first.t = max(f.first.t, t)
 	case f.second.is(wc):
 		f.second.t = t
+		if t > f.first.t {
+			f.first, f.second = f.second, f.first
+		}
+	case t > f.first.t: // the common case of a stream in time order
+		f.second = f.first
+		f.first = frontierEntry{t: t, wc: wc}
 	default:
 		f.second = frontierEntry{t: t, wc: wc}
-	}
-	if f.second.t > f.first.t {
-		f.first, f.second = f.second, f.first
 	}
 	if f.second.t == math.MinInt64 {
 		return

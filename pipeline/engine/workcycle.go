@@ -183,6 +183,14 @@ func usageOutcome(ev *event.Event) Outcome {
 // most the number of events held, which memory bounds far below int64. It
 // is called before Apply or a rebuild changes anything, so a refused event
 // leaves the state as it was. Token usage must have passed usageOutcome.
+// mayOverflow is fits' inlined screen for Apply's hot path: false when ev
+// surely fits, that is, when it is not token usage that could take the
+// workcycle's total past int64 and its workcycle is below the AWU bound.
+func (e *Engine) mayOverflow(wc *workcycle, ev *event.Event) bool {
+	return int64(len(wc.awus)) >= e.maxAWUs ||
+		wc.tokens.InputTokens+wc.tokens.OutputTokens > math.MaxInt64-(ev.InputTokens+ev.OutputTokens)
+}
+
 func (e *Engine) fits(wc *workcycle, ev *event.Event) bool {
 	switch ev.Type {
 	case event.TypeTokenUsage:
@@ -263,9 +271,7 @@ func (e *Engine) fold(wc *workcycle, ev *event.Event, t int64) {
 		u := usageOf(ev)
 		// The sums cannot fail: fits admitted the event only if the
 		// workcycle's total tokens, of which all are parts, stay in range.
-		if sum, err := wc.tokens.Add(u); err == nil {
-			wc.tokens = sum
-		}
+		wc.tokens = plus(wc.tokens, u)
 		r, ok := e.prices.Rate(ev.Model, ev.Time, ev.InputTokens)
 		model := ""
 		if !ok {
@@ -371,11 +377,8 @@ func (a *awu) addUsage(e *Engine, r *price.Rate, model, provider string, t int64
 		}
 		return
 	}
-	// Cannot fail: the sum is a part of its workcycle's total tokens, which
-	// fits kept in range.
-	if sum, err := ru.usage.Add(u); err == nil {
-		ru.usage = sum
-	}
+	// A part of its workcycle's total tokens, which fits kept in range.
+	ru.usage = plus(ru.usage, u)
 	if provider != "" && earlier(t, provider, ru.providerAt, ru.key.provider) {
 		if ru.key.provider != provider {
 			ru.key = e.usageKey(r, model, provider)
@@ -432,4 +435,18 @@ func (a *awu) usageCount() int {
 // succeeded if any attempt succeeded or it was validated or rolled back.
 func (a *awu) status() bool {
 	return !a.isTool || a.succeeded || a.validated || a.rolledBack
+}
+
+// plus adds token usages that cannot overflow: in the fold every sum is a
+// part of its workcycle's input + output total, which fits keeps within
+// int64 before anything is added, and every count is >= 0 (usageOutcome).
+// price.Usage.Add is the checked sum for callers without that guarantee.
+func plus(u, v price.Usage) price.Usage {
+	return price.Usage{
+		InputTokens:              u.InputTokens + v.InputTokens,
+		OutputTokens:             u.OutputTokens + v.OutputTokens,
+		CacheReadInputTokens:     u.CacheReadInputTokens + v.CacheReadInputTokens,
+		CacheCreationInputTokens: u.CacheCreationInputTokens + v.CacheCreationInputTokens,
+		ReasoningTokens:          u.ReasoningTokens + v.ReasoningTokens,
+	}
 }

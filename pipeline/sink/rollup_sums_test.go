@@ -14,61 +14,84 @@ import (
 	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
 )
 
-// hugeBatch holds two AWUs (and their model rows) of one tenant, day, agent
-// and tool whose counts are each at most the largest Int64 but whose sums
-// are not: sum(Int64) would wrap them negative.
-func hugeBatch() Batch {
-	const max = math.MaxInt64
-	counts := engine.TokenCounts{InputTokens: 5_000_000_000_000_000_000, OutputTokens: max, CacheReadInputTokens: max,
-		CacheCreationInputTokens: max, ReasoningTokens: max}
-	awu := func(id, first string) engine.AWURow {
+// sumsBatch holds two AWUs (and their model rows) of one tenant, day, agent
+// and tool whose Int64 columns hold a and b.
+func sumsBatch(a, b int64) Batch {
+	awu := func(id, first string, n int64) engine.AWURow {
+		counts := engine.TokenCounts{InputTokens: n, OutputTokens: n, CacheReadInputTokens: n,
+			CacheCreationInputTokens: n, ReasoningTokens: n}
 		return engine.AWURow{TenantID: "t-huge", WorkcycleID: "wc-huge", AWUID: id, AgentID: "a", Kind: "tool", Tool: "search",
-			Channel: "text", Status: "succeeded", Attempts: max, FirstSeen: at(first), LastSeen: at(first), TokenCounts: counts,
-			TokenCost: dec("0"), Credits: max, ListCost: dec("0"), UnpricedTokens: max, Version: 1}
+			Channel: "text", Status: "succeeded", Attempts: n, FirstSeen: at(first), LastSeen: at(first), TokenCounts: counts,
+			TokenCost: dec("0"), Credits: n, ListCost: dec("0"), UnpricedTokens: n, Version: 1}
 	}
-	u1, u2 := awu("u1", "2026-01-05 10:00:00"), awu("u2", "2026-01-05 11:00:00")
+	u1, u2 := awu("u1", "2026-01-05 10:00:00", a), awu("u2", "2026-01-05 11:00:00", b)
 	model := func(a engine.AWURow) AWUModelRow {
 		return AWUModelRow{TenantID: a.TenantID, WorkcycleID: a.WorkcycleID, AWUID: a.AWUID, Model: "m", Provider: "p",
-			AgentID: a.AgentID, Kind: a.Kind, Tool: a.Tool, FirstSeen: a.FirstSeen, TokenCounts: counts, TokenCost: dec("0"),
-			UnpricedTokens: max, Version: 1}
+			AgentID: a.AgentID, Kind: a.Kind, Tool: a.Tool, FirstSeen: a.FirstSeen, TokenCounts: a.TokenCounts, TokenCost: dec("0"),
+			UnpricedTokens: a.UnpricedTokens, Version: 1}
 	}
 	return Batch{AWUs: []engine.AWURow{u1, u2}, AWUModels: []AWUModelRow{model(u1), model(u2)}}
 }
 
-// hugeQueries read the sums of hugeBatch from every rollup view, as text.
-func hugeQueries(db string) map[string]string {
-	usage := `SELECT toString(attempts), toString(retries), toString(input_tokens), toString(output_tokens),
-		toString(cache_read_input_tokens), toString(cache_creation_input_tokens), toString(reasoning_tokens),
-		toString(credits), toString(unpriced_tokens) FROM ` + db + `.`
-	models := `SELECT toString(input_tokens), toString(output_tokens), toString(cache_read_input_tokens),
-		toString(cache_creation_input_tokens), toString(reasoning_tokens), toString(unpriced_tokens) FROM ` + db + `.`
-	return map[string]string{
-		"usage_daily":         usage + "usage_daily",
-		"usage_monthly":       usage + "usage_monthly",
-		"model_usage_daily":   models + "model_usage_daily",
-		"model_usage_monthly": models + "model_usage_monthly",
+// int64Columns are the Int64 sums of every rollup view.
+var int64Columns = map[string][]string{
+	"usage_daily": {"attempts", "retries", "input_tokens", "output_tokens", "cache_read_input_tokens",
+		"cache_creation_input_tokens", "reasoning_tokens", "credits", "unpriced_tokens"},
+	"model_usage_daily": {"input_tokens", "output_tokens", "cache_read_input_tokens",
+		"cache_creation_input_tokens", "reasoning_tokens", "unpriced_tokens"},
+}
+
+// sumQueries reads each Int64 column of each view on its own, as text.
+func sumQueries(db string) map[string]string {
+	out := map[string]string{}
+	for daily, cols := range int64Columns {
+		for _, view := range []string{daily, strings.Replace(daily, "daily", "monthly", 1)} {
+			for _, c := range cols {
+				out[view+"."+c] = "SELECT toString(" + c + ") FROM " + db + "." + view
+			}
+		}
 	}
+	return out
 }
 
-// hugeSums are the sums of hugeBatch in every view, by hand: 2 × 5·10^18
-// = 10^19, 2 × (2^63 − 1) = 18446744073709551614, and retries are the
-// attempts less the 2 AWUs.
-func hugeSums() map[string]string {
-	const twice = "18446744073709551614"
-	usage := strings.Join([]string{twice, "18446744073709551612", "10000000000000000000", twice, twice, twice, twice, twice, twice}, "\t")
-	models := strings.Join([]string{"10000000000000000000", twice, twice, twice, twice, twice}, "\t")
-	return map[string]string{"usage_daily": usage, "usage_monthly": usage, "model_usage_daily": models, "model_usage_monthly": models}
+// sumWant is what each query of sumQueries returns for the sums of
+// sumsBatch: total for every column but retries, which are the attempts
+// less the two AWUs.
+func sumWant(total, retries string) map[string]string {
+	out := map[string]string{}
+	for name := range sumQueries("db") {
+		out[name] = total
+		if strings.HasSuffix(name, ".retries") {
+			out[name] = retries
+		}
+	}
+	return out
 }
 
-// Sums in the rollup views never wrap: Int64 columns whose sum passes
-// 2^63 − 1 are summed exactly, on ClickHouse 18.16.
+// Sums in the rollup views never wrap. Up to 2^63 − 1 they are exact;
+// beyond it, where sum(Int64) wrapped to a negative number, the query
+// fails with ClickHouse's decimal overflow instead, column by column, on
+// ClickHouse 18.16.
 func TestRollupSumsDoNotWrap(t *testing.T) {
 	conn, schema := migrated(t)
-	write(t, NewWriter(conn, schema, testConfig(), Settings{}), hugeBatch())
-	want := hugeSums()
-	for view, sql := range hugeQueries(schema.Database) {
-		if got := strings.Join(tsvLines(t, conn, sql), "\n"); got != want[view] {
-			t.Errorf("%s sums\n%s\nwant\n%s", view, got, want[view])
+	w := NewWriter(conn, schema, testConfig(), Settings{})
+	// 4611686018427387903 + 4611686018427387904 = 2^63 − 1 exactly.
+	write(t, w, sumsBatch(4611686018427387903, 4611686018427387904))
+	for name, want := range sumWant("9223372036854775807", "9223372036854775805") {
+		rows, err := queryTSV(t, conn, sumQueries(schema.Database)[name])
+		if err != nil || len(rows) != 1 || rows[0][0] != want {
+			t.Errorf("%s: %v, %v; want %s", name, rows, err, want)
+		}
+	}
+	// One more AWU of 1 in each column takes every sum past int64.
+	b := sumsBatch(1, 1)
+	b.AWUs, b.AWUModels = b.AWUs[:1], b.AWUModels[:1]
+	b.AWUs[0].AWUID, b.AWUModels[0].AWUID = "u3", "u3"
+	write(t, w, b)
+	for name, sql := range sumQueries(schema.Database) {
+		rows, err := queryTSV(t, conn, sql)
+		if err == nil || !strings.Contains(strings.ToLower(err.Error()), "overflow") {
+			t.Errorf("%s: %v, %v; want the query refused with a decimal overflow", name, rows, err)
 		}
 	}
 }
@@ -89,8 +112,8 @@ func TestRollupSumsDoNotWrapOnChDB(t *testing.T) {
 		}
 		setup = append(setup, stmts...)
 	}
-	setup = append(setup, insertValues(migrate.Schema{Database: "awumeter", Flavor: chschema.Modern}, hugeBatch())...)
-	job, _ := json.Marshal(map[string]any{"setup": setup, "queries": hugeQueries("awumeter")})
+	setup = append(setup, insertValues(migrate.Schema{Database: "awumeter", Flavor: chschema.Modern}, sumsBatch(math.MaxInt64, math.MaxInt64))...)
+	job, _ := json.Marshal(map[string]any{"setup": setup, "queries": sumQueries("awumeter"), "query_errors": true})
 	jobFile := filepath.Join(t.TempDir(), "job.json")
 	if err := os.WriteFile(jobFile, job, 0o644); err != nil {
 		t.Fatal(err)
@@ -107,9 +130,10 @@ func TestRollupSumsDoNotWrapOnChDB(t *testing.T) {
 	if res.Error != "" {
 		t.Fatalf("chdb rejected a statement: %s\n%s", res.Error, res.Statement)
 	}
-	for view, want := range hugeSums() {
-		if got := strings.TrimRight(res.Results[view], "\n"); got != want {
-			t.Errorf("%s sums\n%s\nwant\n%s", view, got, want)
+	for name := range sumQueries("awumeter") {
+		got := res.Results[name]
+		if !strings.HasPrefix(got, "ERROR: ") || !strings.Contains(strings.ToLower(got), "overflow") {
+			t.Errorf("%s: %q; want the query refused with a decimal overflow", name, strings.TrimSpace(got))
 		}
 	}
 }

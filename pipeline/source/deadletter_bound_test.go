@@ -74,14 +74,7 @@ func TestDeadLettersAreBoundedInBytesAndApplyBackPressure(t *testing.T) {
 	cfg.DeadLetterMaxBufferedBytes = 1 << 20
 	m := metrics.New("test")
 	ms := newMemSink()
-	src, err := source.New(cfg, source.Settings{Sink: ms, Engine: engineConfig(), History: ms, Metrics: m,
-		ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(runCtx) }()
+	_, stopped, stop := runSource(t, cfg, source.Settings{Sink: ms, History: ms, Metrics: m})
 
 	// Three letters of about 300 KB fit in 1 MiB; the fourth waits.
 	deadline := time.Now().Add(10 * time.Second)
@@ -97,33 +90,10 @@ func TestDeadLettersAreBoundedInBytesAndApplyBackPressure(t *testing.T) {
 	}
 
 	close(release)
-	deadline = time.Now().Add(20 * time.Second)
-	adm := kadm.NewClient(cl)
-	var at int64
-	for time.Now().Before(deadline) {
-		os, err := adm.FetchOffsets(ctx, source.DefaultGroup)
-		if err == nil {
-			if o, ok := os.Lookup("telemetry", 0); ok {
-				at = o.At
-			}
-		}
-		if at == n {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if at != n {
+	if at := waitCommitted(t, kadm.NewClient(cl), source.DefaultGroup, n, stopped, 20*time.Second); at != n {
 		t.Errorf("committed offset %d after the broker acknowledged, want %d", at, n)
 	}
 	stop()
-	if err := <-done; err != nil {
-		t.Errorf("run: %v", err)
-	}
-	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer ccancel()
-	if err := src.Close(cctx); err != nil {
-		t.Errorf("close: %v", err)
-	}
 	if got := metricValue(t, m, "awumeter_dead_letter_buffered_bytes"); got != 0 {
 		t.Errorf("%v bytes of dead letters still held after every acknowledgement", got)
 	}

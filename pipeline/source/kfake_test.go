@@ -1,12 +1,15 @@
 package source_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/source"
 )
 
@@ -44,4 +47,63 @@ func kfakeConfig(c *kfake.Cluster, tune ...func(*source.TopicConfig)) source.Con
 	cfg.CommitInterval = 50 * time.Millisecond
 	cfg.IdleAdvance = 200 * time.Millisecond
 	return cfg
+}
+
+// runSource starts a source with set (the test engine configuration and a
+// short fetch wait unless set says otherwise). stop cancels it, checks that
+// Run returned without an error and closes it; stopped reports an early
+// end of Run.
+func runSource(t *testing.T, cfg source.Config, set source.Settings) (src *source.Source, stopped <-chan error, stop func()) {
+	t.Helper()
+	if set.Engine == (engine.Config{}) {
+		set.Engine = engineConfig()
+	}
+	if set.ClientOpts == nil {
+		set.ClientOpts = []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}
+	}
+	src, err := source.New(cfg, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx) }()
+	return src, done, func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ccancel()
+		if err := src.Close(cctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}
+}
+
+// waitCommitted polls the group's committed offset of telemetry/0 until it
+// reaches want, Run ends, or timeout passes, and returns the last seen.
+func waitCommitted(t *testing.T, adm *kadm.Client, group string, want int64, stopped <-chan error, timeout time.Duration) int64 {
+	t.Helper()
+	var at int64
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-stopped:
+			t.Fatalf("the source stopped: %v", err)
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		offs, err := adm.FetchOffsets(ctx, group)
+		cancel()
+		if err == nil {
+			if o, ok := offs.Lookup("telemetry", 0); ok {
+				at = o.At
+			}
+		}
+		if at >= want {
+			break
+		}
+	}
+	return at
 }

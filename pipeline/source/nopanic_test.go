@@ -149,43 +149,12 @@ func testHostile(t *testing.T, tune func(*source.TopicConfig), unpriced float64)
 	cfg := kfakeConfig(c, tune)
 	m := metrics.New("test")
 	rs := &rowSink{ledger: engine.NewMemoryHistory(), offsets: map[int64]bool{}}
-	src, err := source.New(cfg, source.Settings{Sink: rs, Engine: engineConfig(), History: rs, Metrics: m,
-		ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(runCtx) }()
+	_, stopped, stop := runSource(t, cfg, source.Settings{Sink: rs, History: rs, Metrics: m})
 
 	// The committed offset moves past every record: workcycles close when
 	// the idle partition's watermark moves to the wall clock.
-	adm := kadm.NewClient(cl)
-	var committed int64
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("the source stopped: %v", err)
-		default:
-		}
-		if os, err := adm.FetchOffsets(ctx, source.DefaultGroup); err == nil {
-			if o, ok := os.Lookup("telemetry", 0); ok {
-				committed = o.At
-			}
-		}
-		if committed == int64(len(recs)) {
-			break
-		}
-	}
+	committed := waitCommitted(t, kadm.NewClient(cl), source.DefaultGroup, int64(len(recs)), stopped, 20*time.Second)
 	stop()
-	if err := <-done; err != nil {
-		t.Errorf("the source stopped with an error: %v", err)
-	}
-	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer ccancel()
-	if err := src.Close(cctx); err != nil {
-		t.Errorf("close: %v", err)
-	}
 
 	// The dead letters, by source offset.
 	letters := map[int64]string{}

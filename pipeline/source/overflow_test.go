@@ -40,39 +40,12 @@ func TestSumOverflowIsDeadLetteredAndCommittedPast(t *testing.T) {
 
 	cfg := kfakeConfig(c)
 	ms := newMemSink()
-	src, err := source.New(cfg, source.Settings{Sink: ms, Engine: engineConfig(), History: ms, Prices: book,
-		ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stopRun := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(runCtx) }()
+	src, stopped, stop := runSource(t, cfg, source.Settings{Sink: ms, History: ms, Prices: book})
 	caughtUp(t, src, 1)
 
 	// The offset is committed past the refused record.
-	adm := kadm.NewClient(cl)
-	deadline := time.Now().Add(10 * time.Second)
-	var at int64
-	for time.Now().Before(deadline) && at < 2 {
-		offs, err := adm.FetchOffsets(ctx, cfg.Group)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if o, ok := offs.Lookup("telemetry", 0); ok {
-			at = o.At
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	stopRun()
-	if err := <-done; err != nil {
-		t.Errorf("run: %v", err)
-	}
-	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer ccancel()
-	if err := src.Close(cctx); err != nil {
-		t.Errorf("close: %v", err)
-	}
+	at := waitCommitted(t, kadm.NewClient(cl), cfg.Group, 2, stopped, 10*time.Second)
+	stop()
 	if at < 2 {
 		t.Errorf("committed offset %d, want 2, past the refused record", at)
 	}

@@ -199,25 +199,8 @@ func start(t *testing.T, cfg source.Config, ms *memSink) (*source.Source, func()
 
 func startWith(t *testing.T, cfg source.Config, ms *memSink, history engine.History) (*source.Source, func()) {
 	t.Helper()
-	src, err := source.New(cfg, source.Settings{Sink: ms, Engine: engineConfig(), History: history,
-		ClientOpts: []kgo.Opt{kgo.FetchMaxWait(50 * time.Millisecond)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx) }()
-	return src, func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer ccancel()
-		if err := src.Close(cctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	}
+	src, _, stop := runSource(t, cfg, source.Settings{Sink: ms, History: history})
+	return src, stop
 }
 
 // caughtUp waits until every partition of the source has processed its end.

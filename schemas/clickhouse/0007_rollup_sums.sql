@@ -1,12 +1,13 @@
 -- The rollups again, with every sum of an Int64 column (token counts,
--- attempts, credits) taken in Decimal(38, 0). sum(Int64) is an Int64 and
--- wraps: two AWUs of 5,000,000,000,000,000,000 input tokens each summed to
--- -8,446,744,073,709,551,616. Decimal(38, 0) is a 128-bit integer, exact
--- and signed like the columns; each summed value is at most 2^63 - 1, so a
--- sum wraps only past 2^64 rows, which no table holds. Counts (count(),
--- countIf, sums of UInt8 flags) stay UInt64, and token_cost and list_cost
--- stay Decimal(38, 12). The views keep their names and columns; only the
--- types of the widened columns change.
+-- attempts, credits) checked. sum(Int64) is an Int64 and wraps: two AWUs of
+-- 5,000,000,000,000,000,000 input tokens each summed to
+-- -8,446,744,073,709,551,616. Here each sum is taken in Decimal(38, 0), a
+-- 128-bit integer that cannot wrap, and converted back with toInt64, which
+-- fails the query ("Decimal convert overflow") rather than return a number
+-- beyond int64. So the columns keep their Int64 type and integer division
+-- semantics for analysts, and a sum either is exact or is refused. Counts
+-- (count(), countIf, sums of UInt8 flags) stay UInt64, token_cost and
+-- list_cost stay Decimal(38, 12).
 --
 -- 0005 is applied on existing databases and is left as it was; these
 -- statements replace its views. The monthly views are dropped first and
@@ -32,17 +33,17 @@ SELECT
     sum(rolled_back)                                   AS awus_rolled_back,
     countIf(kind = 'tool' AND status = 'succeeded')    AS actions,
     countIf(kind = 'tool' AND status = 'succeeded' AND channel = 'voice') AS voice_actions,
-    sum(toDecimal128(attempts, 0))                     AS attempts,
-    attempts - count()                                 AS retries,
-    sum(toDecimal128(input_tokens, 0))                 AS input_tokens,
-    sum(toDecimal128(output_tokens, 0))                AS output_tokens,
-    sum(toDecimal128(cache_read_input_tokens, 0))      AS cache_read_input_tokens,
-    sum(toDecimal128(cache_creation_input_tokens, 0))  AS cache_creation_input_tokens,
-    sum(toDecimal128(reasoning_tokens, 0))             AS reasoning_tokens,
+    toInt64(sum(toDecimal128(attempts, 0)))            AS attempts,
+    attempts - toInt64(count())                        AS retries,
+    toInt64(sum(toDecimal128(input_tokens, 0)))        AS input_tokens,
+    toInt64(sum(toDecimal128(output_tokens, 0)))       AS output_tokens,
+    toInt64(sum(toDecimal128(cache_read_input_tokens, 0))) AS cache_read_input_tokens,
+    toInt64(sum(toDecimal128(cache_creation_input_tokens, 0))) AS cache_creation_input_tokens,
+    toInt64(sum(toDecimal128(reasoning_tokens, 0)))    AS reasoning_tokens,
     sum(token_cost)                                    AS token_cost,
-    sum(toDecimal128(credits, 0))                      AS credits,
+    toInt64(sum(toDecimal128(credits, 0)))             AS credits,
     sum(list_cost)                                     AS list_cost,
-    sum(toDecimal128(unpriced_tokens, 0))              AS unpriced_tokens
+    toInt64(sum(toDecimal128(unpriced_tokens, 0)))     AS unpriced_tokens
 FROM {{db}}.awus FINAL
 GROUP BY day, tenant_id, agent_id, kind, tool, channel;
 
@@ -61,17 +62,17 @@ SELECT
     sum(awus_rolled_back)                              AS awus_rolled_back,
     sum(actions)                                       AS actions,
     sum(voice_actions)                                 AS voice_actions,
-    sum(attempts)                                      AS attempts,
-    sum(retries)                                       AS retries,
-    sum(input_tokens)                                  AS input_tokens,
-    sum(output_tokens)                                 AS output_tokens,
-    sum(cache_read_input_tokens)                       AS cache_read_input_tokens,
-    sum(cache_creation_input_tokens)                   AS cache_creation_input_tokens,
-    sum(reasoning_tokens)                              AS reasoning_tokens,
+    toInt64(sum(toDecimal128(attempts, 0)))            AS attempts,
+    toInt64(sum(toDecimal128(retries, 0)))             AS retries,
+    toInt64(sum(toDecimal128(input_tokens, 0)))        AS input_tokens,
+    toInt64(sum(toDecimal128(output_tokens, 0)))       AS output_tokens,
+    toInt64(sum(toDecimal128(cache_read_input_tokens, 0))) AS cache_read_input_tokens,
+    toInt64(sum(toDecimal128(cache_creation_input_tokens, 0))) AS cache_creation_input_tokens,
+    toInt64(sum(toDecimal128(reasoning_tokens, 0)))    AS reasoning_tokens,
     sum(token_cost)                                    AS token_cost,
-    sum(credits)                                       AS credits,
+    toInt64(sum(toDecimal128(credits, 0)))             AS credits,
     sum(list_cost)                                     AS list_cost,
-    sum(unpriced_tokens)                               AS unpriced_tokens
+    toInt64(sum(toDecimal128(unpriced_tokens, 0)))     AS unpriced_tokens
 FROM {{db}}.usage_daily
 GROUP BY month, tenant_id, agent_id, kind, tool, channel;
 
@@ -84,13 +85,13 @@ SELECT
     provider,
     tool,
     count()                                            AS awus,
-    sum(toDecimal128(input_tokens, 0))                 AS input_tokens,
-    sum(toDecimal128(output_tokens, 0))                AS output_tokens,
-    sum(toDecimal128(cache_read_input_tokens, 0))      AS cache_read_input_tokens,
-    sum(toDecimal128(cache_creation_input_tokens, 0))  AS cache_creation_input_tokens,
-    sum(toDecimal128(reasoning_tokens, 0))             AS reasoning_tokens,
+    toInt64(sum(toDecimal128(input_tokens, 0)))        AS input_tokens,
+    toInt64(sum(toDecimal128(output_tokens, 0)))       AS output_tokens,
+    toInt64(sum(toDecimal128(cache_read_input_tokens, 0))) AS cache_read_input_tokens,
+    toInt64(sum(toDecimal128(cache_creation_input_tokens, 0))) AS cache_creation_input_tokens,
+    toInt64(sum(toDecimal128(reasoning_tokens, 0)))    AS reasoning_tokens,
     sum(token_cost)                                    AS token_cost,
-    sum(toDecimal128(unpriced_tokens, 0))              AS unpriced_tokens
+    toInt64(sum(toDecimal128(unpriced_tokens, 0)))     AS unpriced_tokens
 FROM {{db}}.awu_models FINAL
 GROUP BY day, tenant_id, agent_id, model, provider, tool;
 
@@ -103,12 +104,12 @@ SELECT
     provider,
     tool,
     sum(awus)                                          AS awus,
-    sum(input_tokens)                                  AS input_tokens,
-    sum(output_tokens)                                 AS output_tokens,
-    sum(cache_read_input_tokens)                       AS cache_read_input_tokens,
-    sum(cache_creation_input_tokens)                   AS cache_creation_input_tokens,
-    sum(reasoning_tokens)                              AS reasoning_tokens,
+    toInt64(sum(toDecimal128(input_tokens, 0)))        AS input_tokens,
+    toInt64(sum(toDecimal128(output_tokens, 0)))       AS output_tokens,
+    toInt64(sum(toDecimal128(cache_read_input_tokens, 0))) AS cache_read_input_tokens,
+    toInt64(sum(toDecimal128(cache_creation_input_tokens, 0))) AS cache_creation_input_tokens,
+    toInt64(sum(toDecimal128(reasoning_tokens, 0)))    AS reasoning_tokens,
     sum(token_cost)                                    AS token_cost,
-    sum(unpriced_tokens)                               AS unpriced_tokens
+    toInt64(sum(toDecimal128(unpriced_tokens, 0)))     AS unpriced_tokens
 FROM {{db}}.model_usage_daily
 GROUP BY month, tenant_id, agent_id, model, provider, tool;

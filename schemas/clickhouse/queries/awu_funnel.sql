@@ -8,7 +8,7 @@ SELECT
     sum(validated)                   AS awus_validated,
     sum(rolled_back)                 AS awus_rolled_back,
     countIf(status = 'failed')       AS awus_failed,
-    sum(toDecimal128(attempts, 0))   AS attempts
+    toInt64(sum(toDecimal128(attempts, 0))) AS attempts
 FROM {{db}}.awus FINAL
 GROUP BY tenant_id, agent_id
 ORDER BY tenant_id, agent_id;

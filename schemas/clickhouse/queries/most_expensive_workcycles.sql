@@ -1,5 +1,6 @@
 -- The ten most expensive workcycles by token cost, with their list price.
--- Tokens are added in Decimal(38, 0), which cannot wrap as Int64 would.
+-- Tokens are added in Decimal(38, 0) and converted back to Int64, which
+-- fails rather than wraps.
 SELECT
     tenant_id,
     workcycle_id,
@@ -8,7 +9,7 @@ SELECT
     toDateTime(started_at)           AS started_at,
     awus,
     attempts,
-    toDecimal128(input_tokens, 0) + toDecimal128(output_tokens, 0) AS tokens,
+    toInt64(toDecimal128(input_tokens, 0) + toDecimal128(output_tokens, 0)) AS tokens,
     token_cost,
     list_cost
 FROM {{db}}.workcycles FINAL

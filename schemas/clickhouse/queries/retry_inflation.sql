@@ -1,7 +1,7 @@
 -- Retry inflation per tenant: attempts per AWU, and the tokens spent by
 -- attempts after the first (attempt >= 2), read from the events ledger.
--- Counts are summed in Decimal(38, 0), which cannot wrap as an Int64 sum
--- would; the ratios are taken in Float64.
+-- Counts are summed in Decimal(38, 0) and converted back to Int64, which
+-- fails rather than wraps; the ratios are taken in Float64.
 SELECT
     tenant_id,
     awus,
@@ -12,7 +12,7 @@ SELECT
     round(if(tokens = 0, 0, toFloat64(retry_tokens) / toFloat64(tokens)), 4) AS retry_token_share
 FROM
 (
-    SELECT tenant_id, count() AS awus, sum(toDecimal128(attempts, 0)) AS attempts
+    SELECT tenant_id, count() AS awus, toInt64(sum(toDecimal128(attempts, 0))) AS attempts
     FROM {{db}}.awus FINAL
     GROUP BY tenant_id
 ) AS a
@@ -20,8 +20,8 @@ ANY LEFT JOIN
 (
     SELECT
         tenant_id,
-        sum(toDecimal128(input_tokens, 0) + toDecimal128(output_tokens, 0))                   AS tokens,
-        sumIf(toDecimal128(input_tokens, 0) + toDecimal128(output_tokens, 0), attempt >= 2) AS retry_tokens
+        toInt64(sum(toDecimal128(input_tokens, 0) + toDecimal128(output_tokens, 0)))          AS tokens,
+        toInt64(sumIf(toDecimal128(input_tokens, 0) + toDecimal128(output_tokens, 0), attempt >= 2)) AS retry_tokens
     FROM {{db}}.events FINAL
     WHERE type = 'token_usage'
     GROUP BY tenant_id
