@@ -217,9 +217,9 @@ func (s *Source) apply(ctx context.Context, st *partition, ev *event.Event) (eng
 // advanceIdle moves the watermark of a caught-up partition that has been
 // quiet for kafka.idle_advance to the wall clock (or, if its events are
 // ahead of the clock, on from the engine's event-time frontier by the quiet
-// time), so that
-// its last workcycles close. Final rows do not depend on it: a later event
-// reopens a workcycle and it is emitted again with a higher version.
+// time), so that its last workcycles close. Final rows do not depend on it:
+// a later event reopens a workcycle and it is emitted again with a higher
+// version.
 func (s *Source) advanceIdle(ctx context.Context, st *partition, now time.Time) error {
 	if s.cfg.IdleAdvance <= 0 || st.maxEvent.IsZero() || st.hw > st.next {
 		return nil
