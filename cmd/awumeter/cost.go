@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -146,9 +145,9 @@ func runCost(w io.Writer, f *costFlags) error {
 	}
 
 	plan := book.PlanFor(f.tenant)
-	credits, err := costCredits(plan, f)
+	credits, err := plan.Credits(f.actions, f.voiceActions, f.promptAWUs)
 	if err != nil {
-		return err
+		return fmt.Errorf("--actions %d, --voice-actions %d, --prompt-awus %d: %w", f.actions, f.voiceActions, f.promptAWUs, err)
 	}
 	res.Plan = plan.Name()
 	res.Actions, res.VoiceActions, res.PromptAWUs = f.actions, f.voiceActions, f.promptAWUs
@@ -183,29 +182,6 @@ func costScaleUsage(u price.Usage, k int64) (price.Usage, error) {
 		*p.dst = v
 	}
 	return out, nil
-}
-
-// costCredits is the plan's credits for the action flags, refusing a
-// product or sum beyond int64 rather than wrapping it (plan.Credits would).
-func costCredits(plan *price.Plan, f *costFlags) (int64, error) {
-	var total int64
-	for _, c := range []struct {
-		flag   string
-		n, per int64
-	}{
-		{"--actions", f.actions, plan.ActionCredits()},
-		{"--voice-actions", f.voiceActions, plan.VoiceActionCredits()},
-		{"--prompt-awus", f.promptAWUs, plan.PromptAWUCredits()},
-	} {
-		if c.n != 0 && c.per > math.MaxInt64/c.n {
-			return 0, fmt.Errorf("%s %d × %d credits each overflows int64", c.flag, c.n, c.per)
-		}
-		if c.n*c.per > math.MaxInt64-total {
-			return 0, fmt.Errorf("the credits of --actions, --voice-actions and --prompt-awus together overflow int64")
-		}
-		total += c.n * c.per
-	}
-	return total, nil
 }
 
 func parseCostTime(s string) (time.Time, error) {

@@ -174,15 +174,10 @@ func runProcess(cmd *cobra.Command, o processOptions) (err error) {
 			if outcome.Accepted() {
 				ledger.Add(&evs[i])
 			}
-			// The events the engine refuses go to the dead letters with the
-			// service's reasons.
-			switch outcome {
-			case engine.OutcomeInvalid:
-				rejs = append(slices.Clip(rejs), decode.Rejection{Reason: source.ReasonInvalidEvent,
-					Detail: fmt.Sprintf("event %s breaks a contract rule", evs[i].EventID)})
-			case engine.OutcomeOverflow:
-				rejs = append(slices.Clip(rejs), decode.Rejection{Reason: source.ReasonSumOverflow,
-					Detail: fmt.Sprintf("event %s refused: a sum of its workcycle would exceed int64", evs[i].EventID)})
+			// The events the engine refuses go to the dead letters as the
+			// service sends them.
+			if r, refused := source.Refusal(outcome, &evs[i]); refused {
+				rejs = append(slices.Clip(rejs), r)
 			}
 		}
 		if len(rejs) > 0 {

@@ -214,7 +214,9 @@ func (e *Engine) appendRows(r *Rows, wc *workcycle) {
 	w.TokenCost = cost.value()
 	w.Actions = textActions + w.VoiceActions
 	w.Retries = w.Attempts - w.AWUs
-	w.Credits = plan.Credits(textActions, w.VoiceActions, prompts)
+	// Cannot fail: Apply keeps a workcycle's AWUs within
+	// price.Book.MaxAWUsPerWorkcycle, the count whose credits fit int64.
+	w.Credits, _ = plan.Credits(textActions, w.VoiceActions, prompts)
 	w.ListCost = e.creditsCost(plan, w.Credits)
 	r.Workcycles = append(r.Workcycles, w)
 }
@@ -266,11 +268,11 @@ func (e *Engine) awuRow(wc *workcycle, a *awu, plan *price.Plan, models *[]AWUMo
 	e.appendModelRows(&row, a, models)
 	switch {
 	case !a.isTool:
-		row.Credits = plan.Credits(0, 0, 1)
+		row.Credits = plan.PromptAWUCredits()
 	case ok && a.voice:
-		row.Credits = plan.Credits(0, 1, 0)
+		row.Credits = plan.VoiceActionCredits()
 	case ok:
-		row.Credits = plan.Credits(1, 0, 0)
+		row.Credits = plan.ActionCredits()
 	}
 	row.ListCost = e.creditsCost(plan, row.Credits)
 	return row

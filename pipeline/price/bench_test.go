@@ -75,6 +75,7 @@ func BenchmarkCreditsCost(b *testing.B) {
 	p := Default().PlanFor("t")
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = p.CreditsCost(p.Credits(3, 1, 5))
+		c, _ := p.Credits(3, 1, 5)
+		_ = p.CreditsCost(c)
 	}
 }

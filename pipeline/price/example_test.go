@@ -17,7 +17,7 @@ func Example() {
 	}
 
 	plan := book.PlanFor("acme")
-	credits := plan.Credits(1, 1, 4) // one text action, one voice action, four prompts
+	credits, _ := plan.Credits(1, 1, 4) // one text action, one voice action, four prompts
 	fmt.Println(plan.Name(), credits, plan.CreditsCost(credits))
 	// Output:
 	// claude-sonnet-4.6 0.024

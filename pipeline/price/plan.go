@@ -1,6 +1,11 @@
 package price
 
-import "github.com/shopspring/decimal"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/shopspring/decimal"
+)
 
 // Plan names.
 const (
@@ -66,10 +71,33 @@ func (p *Plan) finish() bool {
 // Name is the billed plan: PlanFlexCredits or PlanPerConversation.
 func (p *Plan) Name() string { return p.name }
 
+// ErrCreditsOverflow is wrapped by [Plan.Credits] when the credits would
+// pass int64 (9,223,372,036,854,775,807 credits).
+var ErrCreditsOverflow = errors.New("credits overflow int64")
+
 // Credits is the number of credits for the given billable actions, billable
-// voice actions and prompt AWUs.
-func (p *Plan) Credits(actions, voiceActions, promptAWUs int64) int64 {
-	return actions*p.actionCredits + voiceActions*p.voiceActionCredits + promptAWUs*p.promptAWUCredits
+// voice actions and prompt AWUs (each >= 0). It never wraps: a product or
+// sum beyond int64 is an error wrapping [ErrCreditsOverflow] that names the
+// count.
+func (p *Plan) Credits(actions, voiceActions, promptAWUs int64) (int64, error) {
+	var total int64
+	for _, c := range [...]struct {
+		what   string
+		n, per int64
+	}{
+		{"actions", actions, p.actionCredits},
+		{"voice actions", voiceActions, p.voiceActionCredits},
+		{"prompt AWUs", promptAWUs, p.promptAWUCredits},
+	} {
+		part, ok := mul64(c.n, c.per)
+		if ok {
+			total, ok = addInt64(total, part)
+		}
+		if !ok {
+			return 0, fmt.Errorf("%w: %d %s at %d credits each", ErrCreditsOverflow, c.n, c.what, c.per)
+		}
+	}
+	return total, nil
 }
 
 // maxAWUCredits is the most credits one AWU can earn under the plan.

@@ -20,7 +20,7 @@ func TestDefaultPlan(t *testing.T) {
 		{"mixed", 3, 2, 5, 120},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := p.Credits(tc.actions, tc.voice, tc.prompts); got != tc.cre {
+			if got, _ := p.Credits(tc.actions, tc.voice, tc.prompts); got != tc.cre {
 				t.Errorf("Credits = %d, want %d", got, tc.cre)
 			}
 		})
@@ -73,7 +73,7 @@ func TestTenantPlans(t *testing.T) {
 		if p.Name() != PlanFlexCredits {
 			t.Errorf("plan %q", p.Name())
 		}
-		if got := p.Credits(1, 1, 0); got != 60 {
+		if got, _ := p.Credits(1, 1, 0); got != 60 {
 			t.Errorf("Credits(1 action, 1 voice) = %d, want 20+40", got)
 		}
 	})

@@ -46,49 +46,20 @@ func TestQueryPack(t *testing.T) {
 // query pack run on a current ClickHouse embedded in chDB, installed by
 // deploy/local/install-chdb.sh, with the same known data and expectations.
 func TestQueryPackModernOnChDB(t *testing.T) {
-	python := chdbPython(t)
-	params := chschema.Params{Database: "awumeter", Flavor: chschema.Modern, EventsRetentionDays: 400}
-	setup := []string{"CREATE DATABASE IF NOT EXISTS awumeter"}
-	ms, err := chschema.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		stmts, err := m.Statements(params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		setup = append(setup, stmts...)
-	}
 	schema := migrate.Schema{Database: "awumeter", Flavor: chschema.Modern}
+	var inserts []string
 	final, stale := knownFinal(), knownStale()
 	for _, b := range []Batch{stale, final, stale, final, {Events: final.Events[1:2]}} {
-		setup = append(setup, insertValues(schema, b)...)
+		inserts = append(inserts, insertValues(schema, b)...)
 	}
 	queries := map[string]string{}
 	for _, name := range chschema.QueryNames() {
+		var err error
 		if queries[name], err = chschema.Query(name, "awumeter"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	job, _ := json.Marshal(map[string]any{"setup": setup, "queries": queries})
-	jobFile := filepath.Join(t.TempDir(), "job.json")
-	if err := os.WriteFile(jobFile, job, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(python, "testdata/chdb_run.py", jobFile).Output()
-	var res struct {
-		Version   string            `json:"version"`
-		Results   map[string]string `json:"results"`
-		Error     string            `json:"error"`
-		Statement string            `json:"statement"`
-	}
-	if jerr := json.Unmarshal(out, &res); jerr != nil {
-		t.Fatalf("chdb run: %v %v: %s", err, jerr, out)
-	}
-	if res.Error != "" {
-		t.Fatalf("chdb rejected a statement: %s\n%s", res.Error, res.Statement)
-	}
+	res := runChDB(t, chschema.Params{Database: "awumeter", Flavor: chschema.Modern, EventsRetentionDays: 400}, inserts, queries, false)
 	t.Logf("chDB embeds ClickHouse %s", res.Version)
 	if migrate.FlavorOf(res.Version) != chschema.Modern {
 		t.Fatalf("chDB's ClickHouse %s would not get the modern branch", res.Version)
@@ -264,4 +235,49 @@ func compareTSV(t *testing.T, name string, got [][]string) {
 	if g, w := render(got), render(want); g != w {
 		t.Errorf("%s returned\n%s\nwant\n%s", name, g, w)
 	}
+}
+
+// chdbResult is what testdata/chdb_run.py reports.
+type chdbResult struct {
+	Version   string            `json:"version"`
+	Results   map[string]string `json:"results"`
+	Error     string            `json:"error"`
+	Statement string            `json:"statement"`
+}
+
+// runChDB migrates a database on chDB, a current ClickHouse embedded in
+// Python, with params, runs inserts and then every query, and returns the
+// results as tab-separated text by query name. A failing statement fails
+// the test; a failing query does too unless queryErrors, when its result
+// is "ERROR: " and the server's message.
+func runChDB(t *testing.T, params chschema.Params, inserts []string, queries map[string]string, queryErrors bool) chdbResult {
+	t.Helper()
+	python := chdbPython(t)
+	setup := []string{"CREATE DATABASE IF NOT EXISTS " + params.Database}
+	ms, err := chschema.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		stmts, err := m.Statements(params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		setup = append(setup, stmts...)
+	}
+	setup = append(setup, inserts...)
+	job, _ := json.Marshal(map[string]any{"setup": setup, "queries": queries, "query_errors": queryErrors})
+	jobFile := filepath.Join(t.TempDir(), "job.json")
+	if err := os.WriteFile(jobFile, job, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(python, "testdata/chdb_run.py", jobFile).Output()
+	var res chdbResult
+	if jerr := json.Unmarshal(out, &res); jerr != nil {
+		t.Fatalf("chdb run: %v %v: %s", err, jerr, out)
+	}
+	if res.Error != "" {
+		t.Fatalf("chdb rejected a statement: %s\n%s", res.Error, res.Statement)
+	}
+	return res
 }

@@ -1,11 +1,7 @@
 package sink
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -98,38 +94,8 @@ func TestRollupSumsDoNotWrap(t *testing.T) {
 
 // The same on the modern branch, on a current ClickHouse in chDB.
 func TestRollupSumsDoNotWrapOnChDB(t *testing.T) {
-	python := chdbPython(t)
-	params := chschema.Params{Database: "awumeter", Flavor: chschema.Modern}
-	setup := []string{"CREATE DATABASE IF NOT EXISTS awumeter"}
-	ms, err := chschema.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		stmts, err := m.Statements(params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		setup = append(setup, stmts...)
-	}
-	setup = append(setup, insertValues(migrate.Schema{Database: "awumeter", Flavor: chschema.Modern}, sumsBatch(math.MaxInt64, math.MaxInt64))...)
-	job, _ := json.Marshal(map[string]any{"setup": setup, "queries": sumQueries("awumeter"), "query_errors": true})
-	jobFile := filepath.Join(t.TempDir(), "job.json")
-	if err := os.WriteFile(jobFile, job, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(python, "testdata/chdb_run.py", jobFile).Output()
-	var res struct {
-		Results   map[string]string `json:"results"`
-		Error     string            `json:"error"`
-		Statement string            `json:"statement"`
-	}
-	if jerr := json.Unmarshal(out, &res); jerr != nil {
-		t.Fatalf("chdb run: %v %v: %s", err, jerr, out)
-	}
-	if res.Error != "" {
-		t.Fatalf("chdb rejected a statement: %s\n%s", res.Error, res.Statement)
-	}
+	inserts := insertValues(migrate.Schema{Database: "awumeter", Flavor: chschema.Modern}, sumsBatch(math.MaxInt64, math.MaxInt64))
+	res := runChDB(t, chschema.Params{Database: "awumeter", Flavor: chschema.Modern}, inserts, sumQueries("awumeter"), true)
 	for name := range sumQueries("awumeter") {
 		got := res.Results[name]
 		if !strings.HasPrefix(got, "ERROR: ") || !strings.Contains(strings.ToLower(got), "overflow") {

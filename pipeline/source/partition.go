@@ -27,6 +27,21 @@ const (
 	ReasonSumOverflow decode.Reason = "sum_overflow"
 )
 
+// Refusal is the dead-letter rejection of an event the engine refused with
+// o (OutcomeInvalid or OutcomeOverflow); refused is false for any other
+// outcome. The service and awumeter process both dead-letter with it.
+func Refusal(o engine.Outcome, ev *event.Event) (r decode.Rejection, refused bool) {
+	switch o {
+	case engine.OutcomeInvalid:
+		return decode.Rejection{Reason: ReasonInvalidEvent,
+			Detail: fmt.Sprintf("event %s breaks a contract rule", ev.EventID)}, true
+	case engine.OutcomeOverflow:
+		return decode.Rejection{Reason: ReasonSumOverflow,
+			Detail: fmt.Sprintf("event %s refused: a sum of its workcycle would exceed int64", ev.EventID)}, true
+	}
+	return decode.Rejection{}, false
+}
+
 // partition is one assigned partition: its engine and offset tracker. A new
 // one is made for every assignment.
 type partition struct {
@@ -118,12 +133,9 @@ func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record,
 				s.log.Warn("event id re-sent with different content; the first copy stands",
 					zap.String("tenant_id", ev.TenantID), zap.String("event_id", ev.EventID),
 					zap.String("topic", rec.Topic), zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
-			case engine.OutcomeInvalid:
-				rejs = append(slices.Clip(rejs), decode.Rejection{Reason: ReasonInvalidEvent,
-					Detail: fmt.Sprintf("event %s breaks a contract rule", ev.EventID)})
-			case engine.OutcomeOverflow:
-				rejs = append(slices.Clip(rejs), decode.Rejection{Reason: ReasonSumOverflow,
-					Detail: fmt.Sprintf("event %s refused: a sum of its workcycle would exceed int64", ev.EventID)})
+			}
+			if r, refused := Refusal(o, ev); refused {
+				rejs = append(slices.Clip(rejs), r)
 			}
 		}
 		s.countIgnored(res.Ignored)

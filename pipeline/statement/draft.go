@@ -30,8 +30,8 @@ func Draft(tenantID string, terms Terms, t *Tally) (*Statement, error) {
 	flex := terms.Name() != price.PlanPerConversation
 	perConv := !flex
 
-	// Credits are summed here, checked, rather than by terms.Credits, which
-	// would wrap.
+	// Each credits line needs its own product, so the sum is taken here,
+	// checked and attributed to its line.
 	c := &checker{tenant: tenantID, month: t.Period.Month}
 	textCredits := c.mul(ItemActions, t.TextActions, terms.ActionCredits())
 	voiceCredits := c.mul(ItemVoiceActions, t.VoiceActions, terms.VoiceActionCredits())

@@ -12,7 +12,6 @@ import (
 type Terms interface {
 	// Name is the billed plan: price.PlanFlexCredits or price.PlanPerConversation.
 	Name() string
-	Credits(actions, voiceActions, promptAWUs int64) int64
 	CreditsCost(credits int64) decimal.Decimal
 	ConversationCost(conversations int64) decimal.Decimal
 	CreditPrice() decimal.Decimal
@@ -49,11 +48,6 @@ func TermsOf(t Terms) PlanTerms {
 
 // Name implements Terms.
 func (p PlanTerms) Name() string { return p.Plan }
-
-// Credits implements Terms.
-func (p PlanTerms) Credits(actions, voiceActions, promptAWUs int64) int64 {
-	return actions*p.ActionCreditsPer + voiceActions*p.VoiceActionCreditsPer + promptAWUs*p.PromptAWUCreditsPer
-}
 
 // CreditsCost implements Terms: the recorded unit price times credits, the
 // amount a closed statement line shows.
