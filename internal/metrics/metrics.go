@@ -41,6 +41,10 @@ type Metrics struct {
 	BudgetEvictions prometheus.Counter
 	EmittedEarly    prometheus.Counter
 	RowsEmitted     *prometheus.CounterVec
+	// WorkcycleLookups counts the workcycles met that the engine did not
+	// hold, by how the source learned their stored events: "local" (the
+	// partition's key set says there are none) or "ledger" (a read).
+	WorkcycleLookups *prometheus.CounterVec // via
 
 	FlushDuration *prometheus.HistogramVec // table
 	FlushErrors   *prometheus.CounterVec   // table
@@ -91,6 +95,8 @@ func New(version string) *Metrics {
 			"Workcycles evicted before their retention ended to keep an engine within engine.max_state_bytes; their next event rebuilds them from the ledger."),
 		EmittedEarly: f.counter("engine_emitted_early_total",
 			"Open workcycles emitted early (provisional rows) and evicted to keep an engine within engine.max_state_bytes."),
+		WorkcycleLookups: f.counterVec("workcycle_lookups_total",
+			"Workcycles met that the engine did not hold, by how their stored events were found: local (the partition's workcycle keys say there are none) or ledger (read from the events ledger).", "via"),
 		RowsEmitted: f.counterVec("rows_emitted_total",
 			"Rows the engine emitted, by table (workcycles, awus, awu_models, events).", "table"),
 

@@ -12,11 +12,15 @@ type Batch struct {
 	Workcycles []engine.WorkcycleRow
 	AWUs       []engine.AWURow
 	AWUModels  []AWUModelRow
+	// Keys are the workcycles a partition's owner met for the first time
+	// since it loaded the partition's keys; they travel in the same
+	// transaction as those workcycles' first events.
+	Keys []KeyRow
 }
 
 // Rows counts the rows of every table.
 func (b *Batch) Rows() int {
-	return len(b.Events) + len(b.Workcycles) + len(b.AWUs) + len(b.AWUModels)
+	return len(b.Events) + len(b.Workcycles) + len(b.AWUs) + len(b.AWUModels) + len(b.Keys)
 }
 
 // Merge appends o's rows to b.
@@ -25,6 +29,7 @@ func (b *Batch) Merge(o Batch) {
 	b.Workcycles = append(b.Workcycles, o.Workcycles...)
 	b.AWUs = append(b.AWUs, o.AWUs...)
 	b.AWUModels = append(b.AWUModels, o.AWUModels...)
+	b.Keys = append(b.Keys, o.Keys...)
 }
 
 // Per-row memory estimates: the struct plus its strings. They drive
@@ -34,11 +39,12 @@ const (
 	workcycleSize = 320
 	awuSize       = 300
 	awuModelSize  = 240
+	keySize       = 32
 )
 
 // approxBytes estimates the batch's size in memory.
 func (b *Batch) approxBytes() int {
-	n := len(b.Workcycles)*workcycleSize + len(b.AWUs)*awuSize + len(b.AWUModels)*awuModelSize
+	n := len(b.Workcycles)*workcycleSize + len(b.AWUs)*awuSize + len(b.AWUModels)*awuModelSize + len(b.Keys)*keySize
 	for i := range b.Events {
 		e := &b.Events[i]
 		n += eventSize + len(e.EventID) + len(e.TenantID) + len(e.WorkcycleID) + len(e.AgentID) +

@@ -51,6 +51,7 @@ type History struct {
 	query  [2]string // one workcycle: tenant, then workcycle literal
 	exists [2]string // which of a list of workcycles have events
 	many   [2]string // every event of a list of workcycles
+	keys   string    // the workcycle keys of one partition
 }
 
 // ledgerQueryTextBytes bounds the text of a ledger read besides the
@@ -94,6 +95,7 @@ WHERE (tenant_id, workcycle_id) IN (`, schema.Database), `)`},
 FROM %s.events FINAL
 WHERE (tenant_id, workcycle_id) IN (`, cols, schema.Database), `)
 ORDER BY tenant_id, workcycle_id, time, event_id`},
+		keys: fmt.Sprintf(`SELECT key_hash FROM %s.workcycle_keys WHERE kafka_topic = ? AND kafka_partition = ?`, schema.Database),
 	}
 }
 
@@ -336,4 +338,15 @@ func (b BoundHistory) Events(tenantID, workcycleID string) ([]event.Event, error
 // EventsOf is History.EventsOf under the bound context.
 func (b BoundHistory) EventsOf(keys []WorkcycleKey) (map[WorkcycleKey][]event.Event, error) {
 	return b.h.EventsOf(b.ctx, keys, b.timeout)
+}
+
+// StoredKeys is History.StoredKeys under the bound context.
+func (b BoundHistory) StoredKeys(topic string, partition int32) ([]uint64, error) {
+	var out []uint64
+	err := withTimeout(b.ctx, b.timeout, func(ctx context.Context) error {
+		var err error
+		out, err = b.h.StoredKeys(ctx, topic, partition)
+		return err
+	})
+	return out, err
 }

@@ -42,7 +42,7 @@ type Writer struct {
 	obs           Observer
 	now           func() time.Time
 
-	events, workcycles, awus, awuModels string // INSERT statements
+	events, workcycles, awus, awuModels, keys string // INSERT statements
 }
 
 // Open dials ClickHouse, checks that the database is migrated to exactly
@@ -80,6 +80,7 @@ func NewWriter(conn driver.Conn, schema migrate.Schema, cfg Config, set Settings
 	w.workcycles = insertSQL(schema, "workcycles", workcycleColumns)
 	w.awus = insertSQL(schema, "awus", awuColumns)
 	w.awuModels = insertSQL(schema, "awu_models", awuModelColumns)
+	w.keys = insertSQL(schema, "workcycle_keys", keyColumns)
 	return w
 }
 
@@ -103,14 +104,18 @@ func (w *Writer) Close() error {
 // Schema is the schema the Writer writes to.
 func (w *Writer) Schema() migrate.Schema { return w.schema }
 
-// Write inserts every row of b: the ledger first, then AWU rows, then
-// workcycle rows. It returns nil only once ClickHouse acknowledged them all.
+// Write inserts every row of b: workcycle keys first, so that a key is
+// stored no later than the events it covers, then the ledger, then AWU
+// rows, then workcycle rows. It returns nil only once ClickHouse acknowledged them all.
 // Retryable failures (network, timeouts, overload, a restarting server) are
 // retried with backoff until ctx ends, so while ClickHouse is down Write
 // blocks. A table already written is not written again on a retry of a later
 // one. Errors are a *PermanentError (the insert can never succeed) or ctx's
 // error; either way the caller must not commit the batch's offsets.
 func (w *Writer) Write(ctx context.Context, b Batch) error {
+	if err := writeTable(ctx, w, "workcycle_keys", w.keys, keyColumns, b.Keys); err != nil {
+		return err
+	}
 	if len(b.Events) > 0 {
 		now := w.now().UTC().Truncate(time.Second)
 		rows := make([]ledgerEvent, len(b.Events))

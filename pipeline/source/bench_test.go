@@ -11,6 +11,7 @@ import (
 
 	"github.com/awumeter/awumeter/internal/gen"
 	"github.com/awumeter/awumeter/pipeline/commit"
+	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/sink"
 )
@@ -55,7 +56,7 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				eng, _ := engine.New(engine.DefaultConfig(), engine.Settings{})
-				st := &partition{topic: "telemetry", format: tc.Format, dec: s.decoders["telemetry"].dec, eng: eng,
+				st := &partition{topic: "telemetry", format: tc.Format, dec: mustDecoder(b, tc), eng: eng,
 					track: commit.NewPartition(-1), next: -1, first: -1}
 				for j := 0; j < len(recs); j += 500 {
 					if err := s.process(ctx, st, recs[j:min(j+500, len(recs))], now); err != nil {
@@ -70,4 +71,13 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/events, "allocs/event")
 		})
 	}
+}
+
+func mustDecoder(tb testing.TB, tc TopicConfig) decode.Decoder {
+	tb.Helper()
+	dec, err := decode.New(tc.Format, tc.Decode, decode.Settings{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dec
 }

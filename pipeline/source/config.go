@@ -87,6 +87,10 @@ type Config struct {
 	// the default 30s. 0 disables it: a quiet partition's open workcycles
 	// then wait for its next record.
 	IdleAdvance time.Duration `yaml:"idle_advance"`
+	// PartitionWorkers is how many assigned partitions are processed at
+	// once, each by its own engine. 0, the default, means one per CPU the
+	// process may use (GOMAXPROCS).
+	PartitionWorkers int `yaml:"partition_workers"`
 }
 
 // TopicConfig is one entry of kafka.topics.
@@ -227,6 +231,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxPollRecords < 1 {
 		bad("max_poll_records", "must be at least 1, got %d", c.MaxPollRecords)
+	}
+	if c.PartitionWorkers < 0 {
+		bad("partition_workers", "must not be negative (0 means one per CPU), got %d", c.PartitionWorkers)
 	}
 	return errors.Join(errs...)
 }

@@ -21,16 +21,19 @@ type inflight struct {
 
 type wcKey struct{ tenant, workcycle string }
 
+// pendingEvent points into the events of a transaction handed to the
+// sink; nobody writes to them after the hand-over.
 type pendingEvent struct {
 	tx uint64
-	ev event.Event
+	ev *event.Event
 }
 
 func newInflight() *inflight {
 	return &inflight{byWC: map[wcKey][]pendingEvent{}, byTx: map[uint64][]wcKey{}}
 }
 
-// add registers a transaction's events and returns its id for done.
+// add registers a transaction's events and returns its id for done. evs
+// must not change until then.
 func (f *inflight) add(evs []event.Event) uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -39,11 +42,14 @@ func (f *inflight) add(evs []event.Event) uint64 {
 	if len(evs) == 0 {
 		return tx
 	}
-	keys := make([]wcKey, 0, len(evs))
+	var keys []wcKey
 	for i := range evs {
 		k := wcKey{evs[i].TenantID, evs[i].WorkcycleID}
-		f.byWC[k] = append(f.byWC[k], pendingEvent{tx: tx, ev: evs[i]})
-		keys = append(keys, k)
+		ps := f.byWC[k]
+		if len(ps) == 0 || ps[len(ps)-1].tx != tx {
+			keys = append(keys, k) // each key once per transaction
+		}
+		f.byWC[k] = append(ps, pendingEvent{tx: tx, ev: &evs[i]})
 	}
 	f.byTx[tx] = keys
 	return tx
@@ -64,6 +70,7 @@ func (f *inflight) done(tx uint64) {
 		if len(kept) == 0 {
 			delete(f.byWC, k)
 		} else {
+			clear(evs[len(kept):])
 			f.byWC[k] = kept
 		}
 	}
@@ -79,7 +86,7 @@ func (f *inflight) events(tenant, workcycle string) []event.Event {
 	}
 	out := make([]event.Event, len(ps))
 	for i, p := range ps {
-		out[i] = p.ev
+		out[i] = *p.ev
 	}
 	return out
 }

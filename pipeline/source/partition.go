@@ -89,39 +89,65 @@ func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record,
 		if st.next >= 0 && r.Offset < st.next {
 			continue // re-delivered after a fetch reset; already applied
 		}
-		rec := decode.Record{
+		// Decoded in place: a Record of its own would escape to the heap.
+		st.recs = append(st.recs, polledRecord{rec: decode.Record{
 			Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
 			Key: r.Key, Value: r.Value, Timestamp: r.Timestamp,
-		}
+		}})
+		pr := &st.recs[len(st.recs)-1]
 		if len(r.Headers) > 0 {
-			rec.Headers = make([]decode.Header, len(r.Headers))
+			pr.rec.Headers = make([]decode.Header, len(r.Headers))
 			for i, h := range r.Headers {
-				rec.Headers[i] = decode.Header{Key: h.Key, Value: h.Value}
+				pr.rec.Headers[i] = decode.Header{Key: h.Key, Value: h.Value}
 			}
 		}
-		lo := len(st.evs)
-		var res decode.Result
-		st.evs, res = st.dec.Decode(&rec, st.evs)
-		s.m.Records.WithLabelValues(r.Topic).Inc()
-		st.recs = append(st.recs, polledRecord{rec: rec, lo: lo, hi: len(st.evs), res: res})
+		pr.lo = len(st.evs)
+		st.evs, pr.res = st.dec.Decode(&pr.rec, st.evs)
+		pr.hi = len(st.evs)
 	}
+	s.m.Records.WithLabelValues(st.topic).Add(float64(len(st.recs)))
 	if err := s.prefetch(ctx, st, st.evs); err != nil {
 		return err
 	}
 
-	var tx sink.Batch
+	tx := sink.Batch{Events: make([]event.Event, 0, len(st.evs))}
+	if st.hist != nil && len(st.hist.fresh) > 0 {
+		tx.Keys = make([]sink.KeyRow, len(st.hist.fresh))
+		for i, h := range st.hist.fresh {
+			tx.Keys[i] = sink.KeyRow{Topic: st.topic, Partition: st.id, Hash: h}
+		}
+	}
+	// Counted per poll: a labelled counter costs a lookup per call.
+	var types [event.TypeWorkcycle + 1]int
+	var outcomes [engine.OutcomeOverflow + 1]int
+	defer func() {
+		for t, n := range types {
+			if n > 0 {
+				s.m.Events.WithLabelValues(st.format, event.Type(t).String()).Add(float64(n))
+			}
+		}
+		for o, n := range outcomes {
+			if n > 0 {
+				s.m.Outcomes.WithLabelValues(engine.Outcome(o).String()).Add(float64(n))
+			}
+		}
+	}()
 	for i := range st.recs {
 		pr := &st.recs[i]
 		rec, res := &pr.rec, pr.res
 		rejs := res.Rejections
 		for j := pr.lo; j < pr.hi; j++ {
 			ev := &st.evs[j]
-			s.m.Events.WithLabelValues(st.format, ev.Type.String()).Inc()
+			if int(ev.Type) < len(types) {
+				types[ev.Type]++
+			}
 			o, err := s.apply(ctx, st, ev)
 			if err != nil {
 				return err
 			}
-			s.m.Outcomes.WithLabelValues(o.String()).Inc()
+			if int(o) < len(outcomes) {
+				outcomes[o]++
+			}
 			if ev.Time.After(st.maxEvent) {
 				st.maxEvent = ev.Time
 			}

@@ -25,7 +25,21 @@ type BatchHistory interface {
 	EventsOf(keys []sink.WorkcycleKey) (map[sink.WorkcycleKey][]event.Event, error)
 }
 
-var _ BatchHistory = sink.BoundHistory{}
+// KeyedHistory is a BatchHistory that also knows which workcycles each
+// Kafka partition has stored events of; sink.BoundHistory is one. Given one
+// as Settings.History, the source loads a partition's keys when it first
+// processes the partition, and reads the ledger only for workcycles among
+// them: the first event of a new workcycle costs no ledger read.
+type KeyedHistory interface {
+	BatchHistory
+	// StoredKeys returns the sink.KeyHash of every workcycle with stored
+	// events from the partition, in any order, possibly with duplicates.
+	// Every key stored in a transaction acknowledged before the call must
+	// be among them.
+	StoredKeys(topic string, partition int32) ([]uint64, error)
+}
+
+var _ KeyedHistory = sink.BoundHistory{}
 
 // pollHistory is the History of one partition's engine. Before a poll's
 // events are applied, prefetch reads the ledger for every workcycle among
@@ -36,6 +50,12 @@ type pollHistory struct {
 	inflight *inflight
 	ledger   engine.History // the ledger alone
 	batch    BatchHistory   // nil: no prefetch
+	keyed    KeyedHistory   // nil: every workcycle not held is read
+	// stored is the partition's key set, loaded on the first poll; nil
+	// before, or without a KeyedHistory.
+	stored *keySet
+	// fresh are the hashes the poll added to stored, for sink.Batch.Keys.
+	fresh []uint64
 	// known holds, for each prefetched workcycle, its in-flight and stored
 	// events (nil: none); it is emptied after every poll.
 	known map[sink.WorkcycleKey][]event.Event
@@ -45,6 +65,7 @@ type pollHistory struct {
 func newPollHistory(f *inflight, ledger engine.History) *pollHistory {
 	h := &pollHistory{inflight: f, ledger: ledger, known: map[sink.WorkcycleKey][]event.Event{}}
 	h.batch, _ = ledger.(BatchHistory)
+	h.keyed, _ = ledger.(KeyedHistory)
 	return h
 }
 
@@ -61,10 +82,18 @@ func (h *pollHistory) reset() {
 	clear(h.known)
 	clear(h.keys)
 	h.keys = h.keys[:0]
+	h.fresh = h.fresh[:0]
 }
 
-// prefetch reads the ledger for the workcycles of evs that the engine does
-// not hold, retrying with backoff until it succeeds or ctx ends.
+// prefetch answers, before a poll's events are applied, the History
+// lookups of every workcycle among them that the engine does not hold.
+//
+// A workcycle whose key the partition has never stored (keySet) has no
+// stored events: its answer is its in-flight events, with no ledger read,
+// and its key joins the set and the poll's transaction (fresh). The others
+// (late events of workcycles emitted and evicted, replays after a restart)
+// are read from the ledger in a few queries, retried with backoff until
+// they succeed or ctx ends.
 //
 // The in-flight events of those workcycles are read before the ledger, as
 // inflight.history does for one: an event acknowledged after that read was
@@ -77,6 +106,16 @@ func (s *Source) prefetch(ctx context.Context, st *partition, evs []event.Event)
 	if h == nil || h.batch == nil {
 		return nil
 	}
+	if h.keyed != nil && h.stored == nil {
+		loaded, err := retry(ctx, s, st, "cannot read the workcycle keys", func() ([]uint64, error) {
+			return h.keyed.StoredKeys(st.topic, st.id)
+		})
+		if err != nil {
+			return err
+		}
+		h.stored = newKeySet(loaded)
+		s.log.Debug("workcycle keys loaded", zap.String("topic", st.topic), zap.Int32("partition", st.id), zap.Int("keys", h.stored.len()))
+	}
 	for i := range evs {
 		ev := &evs[i]
 		if ev.TenantID == "" || ev.WorkcycleID == "" {
@@ -87,31 +126,51 @@ func (s *Source) prefetch(ctx context.Context, st *partition, evs []event.Event)
 			continue
 		}
 		h.known[k] = s.inflight.events(k.TenantID, k.WorkcycleID)
+		if h.stored != nil {
+			if hash := sink.KeyHash(k.TenantID, k.WorkcycleID); h.stored.add(hash) {
+				h.fresh = append(h.fresh, hash)
+				continue // never stored: nothing to read
+			}
+		}
 		h.keys = append(h.keys, k)
 	}
+	s.m.WorkcycleLookups.WithLabelValues("local").Add(float64(len(h.fresh)))
 	if len(h.keys) == 0 {
 		return nil
 	}
+	s.m.WorkcycleLookups.WithLabelValues("ledger").Add(float64(len(h.keys)))
+	stored, err := retry(ctx, s, st, "cannot read the events ledger", func() (map[sink.WorkcycleKey][]event.Event, error) {
+		return h.batch.EventsOf(h.keys)
+	})
+	if err != nil {
+		return err
+	}
+	for k, evs := range stored {
+		if pending, ok := h.known[k]; ok {
+			h.known[k] = append(evs, pending...)
+		}
+	}
+	return nil
+}
+
+// retry calls read until it succeeds, ctx ends, or it fails with
+// sink.ErrQueryTooLarge, which no retry can cure; it backs off between
+// attempts and logs each failure as what.
+func retry[T any](ctx context.Context, s *Source, st *partition, what string, read func() (T, error)) (T, error) {
 	backoff := 100 * time.Millisecond
 	for {
-		stored, err := h.batch.EventsOf(h.keys)
+		v, err := read()
 		if err == nil {
-			for k, evs := range stored {
-				if pending, ok := h.known[k]; ok {
-					h.known[k] = append(evs, pending...)
-				}
-			}
-			return nil
+			return v, nil
 		}
 		if errors.Is(err, sink.ErrQueryTooLarge) {
-			// Permanent: no retry can shorten an id.
-			return fmt.Errorf("cannot read the events ledger for %s/%d: %w", st.topic, st.id, err)
+			return v, fmt.Errorf("%s for %s/%d: %w", what, st.topic, st.id, err)
 		}
-		s.log.Warn("cannot read the events ledger; retrying", zap.String("topic", st.topic), zap.Int32("partition", st.id),
-			zap.Int("workcycles", len(h.keys)), zap.Duration("backoff", backoff), zap.Error(err))
+		s.log.Warn(what+"; retrying", zap.String("topic", st.topic), zap.Int32("partition", st.id),
+			zap.Duration("backoff", backoff), zap.Error(err))
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("cannot read the events ledger for %s/%d: %w", st.topic, st.id, err)
+			return v, fmt.Errorf("%s for %s/%d: %w", what, st.topic, st.id, err)
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)

@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -41,6 +42,32 @@ func (l *ledgerSink) Add(_ context.Context, b sink.Batch, ack sink.AckFunc) erro
 
 func (l *ledgerSink) Flush(context.Context) error { return nil }
 
+// keyedLedger is a ledgerSink that also stores workcycle keys, so the
+// source reads the ledger only for workcycles whose key it has stored.
+type keyedLedger struct {
+	*ledgerSink
+	keys  []uint64
+	loads int // StoredKeys calls
+}
+
+func (k *keyedLedger) Add(ctx context.Context, b sink.Batch, ack sink.AckFunc) error {
+	for _, r := range b.Keys {
+		if r.Topic != "telemetry" || r.Partition != 0 {
+			return fmt.Errorf("key row for %s/%d, want telemetry/0", r.Topic, r.Partition)
+		}
+		k.keys = append(k.keys, r.Hash)
+	}
+	return k.ledgerSink.Add(ctx, b, ack)
+}
+
+func (k *keyedLedger) StoredKeys(topic string, partition int32) ([]uint64, error) {
+	k.loads++
+	if topic != "telemetry" || partition != 0 {
+		return nil, nil
+	}
+	return append([]uint64(nil), k.keys...), nil
+}
+
 func (l *ledgerSink) Events(tenant, wc string) ([]event.Event, error) {
 	l.singles++
 	return l.ledger.Events(tenant, wc)
@@ -59,7 +86,10 @@ func (l *ledgerSink) EventsOf(keys []sink.WorkcycleKey) (map[sink.WorkcycleKey][
 
 // assigned returns a source over l with partition 0 of "telemetry" assigned,
 // its clock fixed at now; nothing is ever polled.
-func assigned(t *testing.T, l *ledgerSink, cfg engine.Config, now time.Time) (*Source, *partition) {
+func assigned(t *testing.T, l interface {
+	Sink
+	BatchHistory
+}, cfg engine.Config, now time.Time) (*Source, *partition) {
 	t.Helper()
 	scfg := DefaultConfig()
 	tc := DefaultTopicConfig()
@@ -160,6 +190,71 @@ func TestPollReadsTheLedgerOnceForAllItsNewWorkcycles(t *testing.T) {
 	}
 }
 
+// With the partition's workcycle keys, new workcycles cost no ledger read
+// at all. After a restart the keys are loaded once, and the replayed
+// workcycles, whose keys were stored, are read from the ledger: they are
+// rebuilt with their stored events, and the rows come out unchanged.
+func TestNewWorkcyclesNeedNoLedgerReadWithStoredKeys(t *testing.T) {
+	now := time.Now().UTC()
+	l := &keyedLedger{ledgerSink: newLedgerSink()}
+	s, st := assigned(t, l, engine.DefaultConfig(), now)
+	cfg := gen.DefaultConfig()
+	cfg.Workcycles = 500
+	cfg.Start = now.Add(-6 * time.Hour)
+	cfg.Span = time.Hour
+	cfg.MalformedRate, cfg.LateRate = 0, 0
+	stream, err := gen.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := make([][]byte, len(stream.Records))
+	wcs := map[string]bool{}
+	for i, r := range stream.Records {
+		lines[i] = r.Line
+		wcs[r.Event.TenantID+"/"+r.Event.WorkcycleID] = true
+	}
+	var next int64
+	for i := 0; i < len(lines); i += 400 {
+		poll(t, s, st, &next, lines[i:min(i+400, len(lines))]...)
+	}
+	st.eng.AdvanceTo(now.Add(time.Hour))
+	if err := s.emit(context.Background(), st, sink.Batch{}); err != nil {
+		t.Fatal(err)
+	}
+	if l.singles != 0 || len(l.batches) != 0 || l.loads != 1 {
+		t.Fatalf("%d reads per workcycle, %d per poll, %d key loads; want 0, 0, 1", l.singles, len(l.batches), l.loads)
+	}
+	if len(l.keys) != len(wcs) {
+		t.Fatalf("%d keys stored for %d workcycles", len(l.keys), len(wcs))
+	}
+	first := maps.Clone(l.rows)
+	if len(first) != len(wcs) {
+		t.Fatalf("%d workcycle rows for %d workcycles", len(first), len(wcs))
+	}
+
+	// A restart replays the whole partition: every workcycle is known.
+	s2, st2 := assigned(t, l, engine.DefaultConfig(), now)
+	next = 0
+	for i := 0; i < len(lines); i += 400 {
+		poll(t, s2, st2, &next, lines[i:min(i+400, len(lines))]...)
+	}
+	st2.eng.AdvanceTo(now.Add(time.Hour))
+	if err := s2.emit(context.Background(), st2, sink.Batch{}); err != nil {
+		t.Fatal(err)
+	}
+	read := 0
+	for _, b := range l.batches {
+		read += len(b)
+	}
+	if l.loads != 2 || read != len(wcs) || len(l.keys) != len(wcs) {
+		t.Errorf("after the restart: %d key loads, %d workcycles read, %d keys stored; want 2, %d, %d",
+			l.loads, read, len(l.keys), len(wcs), len(wcs))
+	}
+	if !maps.EqualFunc(first, l.rows, func(a, b engine.WorkcycleRow) bool { return fmt.Sprint(a) == fmt.Sprint(b) }) {
+		t.Error("the replay changed workcycle rows")
+	}
+}
+
 func batchSizes(b [][]sink.WorkcycleKey) []int {
 	out := make([]int, len(b))
 	for i, keys := range b {
@@ -199,8 +294,22 @@ func TestLateEventAfterEvictionIsRebuiltFromThePrefetchedLedger(t *testing.T) {
 	cfg := engine.DefaultConfig()
 	cfg.SettleDelay, cfg.AllowedLateness, cfg.IdleTimeout, cfg.ClosedRetention = 10*time.Second, 30*time.Second, 5*time.Minute, 2*time.Minute
 
+	for _, keyed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keyed=%v", keyed), func(t *testing.T) {
+			lateEventAfterEviction(t, cfg, day, polls, keyed)
+		})
+	}
+}
+
+func lateEventAfterEviction(t *testing.T, cfg engine.Config, day time.Time, polls [][][]byte, keyed bool) {
 	l := newLedgerSink()
-	s, st := assigned(t, l, cfg, time.Now())
+	var s *Source
+	var st *partition
+	if keyed {
+		s, st = assigned(t, &keyedLedger{ledgerSink: l}, cfg, time.Now())
+	} else {
+		s, st = assigned(t, l, cfg, time.Now())
+	}
 	var next int64
 	for i, p := range polls {
 		if i == 3 && st.eng.Holds("acme", "wc-a") {
@@ -216,9 +325,11 @@ func TestLateEventAfterEvictionIsRebuiltFromThePrefetchedLedger(t *testing.T) {
 	if l.singles != 0 {
 		t.Errorf("%d reads per workcycle, want 0", l.singles)
 	}
-	// Polls 1 to 4 each meet a workcycle the engine does not hold.
-	if len(l.batches) != 4 {
-		t.Errorf("%d reads per poll (keys %v), want 4", len(l.batches), batchSizes(l.batches))
+	// Polls 1 to 4 each meet a workcycle the engine does not hold. With
+	// the partition's workcycle keys, only the late event of poll 4 needs
+	// a read: the others are new.
+	if want := map[bool]int{false: 4, true: 1}[keyed]; len(l.batches) != want {
+		t.Errorf("%d reads per poll (keys %v), want %d", len(l.batches), batchSizes(l.batches), want)
 	}
 	if got := st.eng.Stats().HistoryRebuilds; got != 1 {
 		t.Errorf("%d workcycles rebuilt from the ledger, want 1", got)
@@ -241,7 +352,7 @@ func TestLateEventAfterEvictionIsRebuiltFromThePrefetchedLedger(t *testing.T) {
 	for _, p := range polls {
 		for _, line := range p {
 			rec := decode.Record{Topic: "telemetry", Offset: off, Value: line}
-			evs, _ = s.decoders["telemetry"].dec.Decode(&rec, evs[:0])
+			evs, _ = st.dec.Decode(&rec, evs[:0])
 			off++
 			for i := range evs {
 				if o, err := eng.Apply(&evs[i]); err != nil {

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/awumeter/awumeter/pipeline/commit"
+	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
 )
 
@@ -35,8 +36,13 @@ func (s *Source) onAssigned(_ context.Context, _ *kgo.Client, assigned map[strin
 				s.fail(fmt.Errorf("cannot start the engine of %s/%d: %w", topic, p, err))
 				return
 			}
+			dec, err := decode.New(td.format, td.cfg, decode.Settings{Now: s.set.Now})
+			if err != nil {
+				s.fail(fmt.Errorf("cannot start the decoder of %s/%d: %w", topic, p, err))
+				return
+			}
 			s.parts[topicPartition{topic, p}] = &partition{
-				topic: topic, id: p, format: td.format, dec: td.dec, eng: eng, hist: hist,
+				topic: topic, id: p, format: td.format, dec: dec, eng: eng, hist: hist,
 				track: commit.NewPartition(-1), next: -1, first: -1, progress: now,
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -62,6 +63,7 @@ type Source struct {
 	m        *metrics.Metrics
 	cl       *kgo.Client
 	decoders map[string]topicDecoder
+	workers  int // partitions processed at once
 	unknown  price.UnknownModels
 	inflight *inflight
 	// letters bounds the dead letters awaiting the broker, in bytes.
@@ -84,12 +86,15 @@ type Source struct {
 
 	statusMu sync.Mutex
 	status   map[topicPartition]PartitionStatus
-	blocked  time.Time // when the current sink.Add started, or zero
+	blocked  time.Time // when the oldest sink.Add in progress started, or zero
+	adding   int       // sink.Add calls in progress
 }
 
+// topicDecoder makes a topic's decoders: one per assigned partition, since
+// a decoder's scratch state belongs to one goroutine.
 type topicDecoder struct {
 	format string
-	dec    decode.Decoder
+	cfg    decode.Config
 }
 
 type topicPartition struct {
@@ -127,15 +132,18 @@ func New(cfg Config, set Settings) (*Source, error) {
 		parts:    map[topicPartition]*partition{},
 		status:   map[topicPartition]PartitionStatus{},
 		inflight: newInflight(),
+		workers:  cfg.PartitionWorkers,
 		letters:  newByteBudget(cfg.DeadLetterMaxBufferedBytes),
+	}
+	if s.workers == 0 {
+		s.workers = runtime.GOMAXPROCS(0)
 	}
 	topics := make([]string, 0, len(cfg.Topics))
 	for i, t := range cfg.Topics {
-		dec, err := decode.New(t.Format, t.Decode, decode.Settings{Now: set.Now})
-		if err != nil {
+		if _, err := decode.New(t.Format, t.Decode, decode.Settings{Now: set.Now}); err != nil {
 			return nil, fmt.Errorf("kafka.topics[%d]: %w", i, err)
 		}
-		s.decoders[t.Name] = topicDecoder{format: t.Format, dec: dec}
+		s.decoders[t.Name] = topicDecoder{format: t.Format, cfg: t.Decode}
 		topics = append(topics, t.Name)
 	}
 	opts, err := cfg.clientOpts()
@@ -228,6 +236,8 @@ func (s *Source) Run(ctx context.Context) error {
 }
 
 // handle processes one poll. Rebalance callbacks cannot run meanwhile.
+// Partitions are processed in parallel, at most kafka.partition_workers at
+// once; each partition's records stay in offset order on one goroutine.
 func (s *Source) handle(ctx context.Context, fetches kgo.Fetches) error {
 	now := s.set.Now()
 	s.mu.Lock()
@@ -237,20 +247,43 @@ func (s *Source) handle(ctx context.Context, fetches kgo.Fetches) error {
 			s.log.Warn("fetch error", zap.String("topic", topic), zap.Int32("partition", p), zap.Error(err))
 		}
 	})
-	var err error
+	type work struct {
+		st   *partition
+		recs []*kgo.Record
+	}
+	var todo []work
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 		st := s.parts[topicPartition{fp.Topic, fp.Partition}]
-		if err != nil || st == nil {
+		if st == nil {
 			return
 		}
 		if fp.HighWatermark > st.hw {
 			st.hw = fp.HighWatermark
 		}
 		if len(fp.Records) > 0 {
-			err = s.process(ctx, st, fp.Records, now)
+			todo = append(todo, work{st, fp.Records})
 		}
 	})
-	if err != nil {
+	errs := make([]error, len(todo))
+	if len(todo) == 1 || s.workers == 1 {
+		for i, w := range todo {
+			if errs[i] = s.process(ctx, w.st, w.recs, now); errs[i] != nil {
+				break
+			}
+		}
+	} else {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, s.workers)
+		for i, w := range todo {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				errs[i] = s.process(ctx, w.st, w.recs, now)
+			})
+		}
+		wg.Wait()
+	}
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	for _, st := range s.parts {

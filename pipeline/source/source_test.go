@@ -2,6 +2,8 @@ package source_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +34,7 @@ type memSink struct {
 	batches int
 	// ledger reads: per workcycle (Events) and per poll (EventsOf)
 	singleReads, batchReads int
+	keys                    map[string][]uint64 // topic/partition → workcycle key hashes written
 }
 
 func newMemSink() *memSink {
@@ -51,6 +54,7 @@ func (m *memSink) Add(_ context.Context, b sink.Batch, ack sink.AckFunc) error {
 			for i := range b.Events {
 				m.ledger.Add(&b.Events[i])
 			}
+			m.storeKeys(b.Keys)
 			m.mu.Unlock()
 			ack(nil)
 		}()
@@ -58,6 +62,7 @@ func (m *memSink) Add(_ context.Context, b sink.Batch, ack sink.AckFunc) error {
 		for i := range b.Events {
 			m.ledger.Add(&b.Events[i])
 		}
+		m.storeKeys(b.Keys)
 	}
 	for _, r := range b.Workcycles {
 		k := r.TenantID + "/" + r.WorkcycleID
@@ -129,6 +134,23 @@ func (m *memSink) EventsOf(keys []sink.WorkcycleKey) (map[sink.WorkcycleKey][]ev
 		}
 	}
 	return out, nil
+}
+
+func (m *memSink) storeKeys(ks []sink.KeyRow) {
+	if m.keys == nil {
+		m.keys = map[string][]uint64{}
+	}
+	for _, k := range ks {
+		p := fmt.Sprintf("%s/%d", k.Topic, k.Partition)
+		m.keys[p] = append(m.keys[p], k.Hash)
+	}
+}
+
+// StoredKeys implements source.KeyedHistory over the written keys.
+func (m *memSink) StoredKeys(topic string, partition int32) ([]uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.keys[fmt.Sprintf("%s/%d", topic, partition)]), nil
 }
 
 // perWorkcycle hides the sink's batch read: the source then asks the ledger

@@ -67,9 +67,17 @@ func (s *Source) Status() Status {
 	return out
 }
 
+// setBlocked records that a partition's sink.Add started (t) or ended
+// (zero); BlockedSince is when the oldest Add still waiting started.
 func (s *Source) setBlocked(t time.Time) {
 	s.statusMu.Lock()
-	s.blocked = t
+	if t.IsZero() {
+		if s.adding--; s.adding == 0 {
+			s.blocked = time.Time{}
+		}
+	} else if s.adding++; s.adding == 1 {
+		s.blocked = t
+	}
 	s.statusMu.Unlock()
 }
 
