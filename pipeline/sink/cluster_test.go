@@ -4,6 +4,7 @@ package sink
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -94,4 +95,23 @@ func TestClusterVariant(t *testing.T) {
 		})
 	}
 	checkRollups(t, nodes[1], db, knownFinal(), "on the cluster after replays")
+
+	// Keys written through one node are read back through the other, from
+	// every shard.
+	var keys []KeyRow
+	for i := range 100 {
+		keys = append(keys, KeyRow{Topic: "in", Partition: int32(i % 4), Hash: KeyHash("t", fmt.Sprint("wc-", i))})
+	}
+	w := NewWriter(nodes[0], schema, testConfig(), Settings{})
+	write(t, w, Batch{Keys: keys})
+	h := NewHistory(nodes[1], schema, DefaultMaxQueryBytes)
+	for p := int32(0); p < 4; p++ {
+		got, err := h.StoredKeys(ctx, "in", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 25 {
+			t.Errorf("partition %d: %d keys read back through the cluster, want 25", p, len(got))
+		}
+	}
 }
