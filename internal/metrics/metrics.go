@@ -35,6 +35,9 @@ type Metrics struct {
 	// StateBytes is each engine's estimate of its held state in bytes,
 	// kept within engine.max_state_bytes.
 	StateBytes *prometheus.GaugeVec // topic, partition
+	// WorkcycleKeys is the size of each partition's set of stored
+	// workcycles (8 bytes each in memory).
+	WorkcycleKeys *prometheus.GaugeVec // topic, partition
 	// BudgetEvictions and EmittedEarly count workcycles evicted to keep an
 	// engine within engine.max_state_bytes, and the open ones among them
 	// emitted before a closing rule held.
@@ -91,6 +94,8 @@ func New(version string) *Metrics {
 			"Workcycles held in memory (open or retained after emission), per assigned partition.", "topic", "partition"),
 		StateBytes: f.gaugeVec("engine_state_bytes",
 			"Estimated bytes of the engine's held state per assigned partition; kept within engine.max_state_bytes.", "topic", "partition"),
+		WorkcycleKeys: f.gaugeVec("workcycle_keys",
+			"Workcycles each assigned partition has stored, held in memory as 8-byte hashes so that new workcycles need no ledger read.", "topic", "partition"),
 		BudgetEvictions: f.counter("engine_budget_evictions_total",
 			"Workcycles evicted before their retention ended to keep an engine within engine.max_state_bytes; their next event rebuilds them from the ledger."),
 		EmittedEarly: f.counter("engine_emitted_early_total",
@@ -188,6 +193,12 @@ func (m *Metrics) ForgetPartition(topic string, partition int32) {
 	m.OpenWorkcycles.Delete(l)
 	m.HeldWorkcycles.Delete(l)
 	m.StateBytes.Delete(l)
+	m.WorkcycleKeys.Delete(l)
+}
+
+// SetWorkcycleKeys sets the size of a partition's stored-workcycle set.
+func (m *Metrics) SetWorkcycleKeys(topic string, partition int32, keys int) {
+	m.WorkcycleKeys.WithLabelValues(topic, strconv.Itoa(int(partition))).Set(float64(keys))
 }
 
 type factory struct{ reg *prometheus.Registry }

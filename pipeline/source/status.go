@@ -100,6 +100,9 @@ func (s *Source) publish(st *partition) {
 		s.m.SetPartition(st.topic, st.id, ps.Committed, st.hw-base)
 	}
 	s.m.SetWorkcycles(st.topic, st.id, stats.Open, stats.Held, stats.HeldBytes)
+	if st.hist != nil && st.hist.stored != nil {
+		s.m.SetWorkcycleKeys(st.topic, st.id, st.hist.stored.len())
+	}
 	metrics.AddCounts(s.m.BudgetEvictions, stats.BudgetEvictions-st.published.BudgetEvictions)
 	metrics.AddCounts(s.m.EmittedEarly, stats.EmittedEarly-st.published.EmittedEarly)
 	st.published = stats
