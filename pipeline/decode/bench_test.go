@@ -3,6 +3,8 @@ package decode
 import (
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/awumeter/awumeter/pipeline/event"
 )
 
@@ -56,6 +58,41 @@ func BenchmarkDecodeOTLPProto(b *testing.B) {
 
 func BenchmarkDecodeOTLPJSON(b *testing.B) {
 	benchDecode(b, newDecoder(b, FormatOTLPJSON), &Record{Value: readFile(b, testdataDir+"/otlp/agent_trace.json")})
+}
+
+// BenchmarkDecodeOTLPProtoReflect decodes the agent trace with the
+// reflection-based reference decoder (proto.Unmarshal) the walker replaced,
+// for a before-and-after comparison within one run.
+func BenchmarkDecodeOTLPProtoReflect(b *testing.B) {
+	benchDecode(b, newRefOTLPProtoDecoder(DefaultConfig(), testSettings()), &Record{Value: readFile(b, testdataDir+"/otlp/agent_trace.binpb")})
+}
+
+// typicalSpan is typicalEvent as an OTLP/proto record: one chat span with
+// the same tenant, workcycle, agent, AWU, model, provider and token counts,
+// in a request as the collector writes it (resource, scope, schema URL,
+// span name, kind and start time). The agent trace carries 9 spans and
+// 3 KB for 5 events, so its cost per event is not comparable with
+// BenchmarkDecodeJSON's; this record's is.
+func typicalSpan(tb testing.TB) *Record {
+	td := request([]any{"service.name", "support-agent", "tenant.id", "acme"}, "openinference.instrumentation.agents", agentTraceID,
+		spanSpec{id: "00f067aa0ba902b7", name: "chat gpt-4o", kind: 3, startMs: 10, endMs: 250, attrs: []any{
+			attrOperationName, "chat", attrProviderName, "openai", attrResponseModel, "gpt-4o-2024-08-06",
+			attrAgentID, "support-bot", "awu.workcycle.id", "wc-8841", "awu.id", "awu-3", "awu.attempt", 1,
+			attrInputTokens, 1200, attrOutputTokens, 310, attrCacheRead, 1000,
+		}})
+	v, err := proto.Marshal(td)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Record{Topic: "otlp", Value: v}
+}
+
+func BenchmarkDecodeOTLPProtoTypicalSpan(b *testing.B) {
+	benchDecode(b, newDecoder(b, FormatOTLPProto), typicalSpan(b))
+}
+
+func BenchmarkDecodeOTLPProtoReflectTypicalSpan(b *testing.B) {
+	benchDecode(b, newRefOTLPProtoDecoder(DefaultConfig(), testSettings()), typicalSpan(b))
 }
 
 // BenchmarkDecodeJSONRejected measures the dead-letter path: a record

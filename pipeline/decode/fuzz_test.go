@@ -123,7 +123,8 @@ func FuzzCloudEvents(f *testing.F) {
 	})
 }
 
-func FuzzOTLPProto(f *testing.F) {
+// addOTLPProtoSeeds adds the protobuf fixtures and hostile attribute values.
+func addOTLPProtoSeeds(f *testing.F) {
 	addSeeds(f, "otlp/*.binpb")
 	for _, attrs := range [][]any{
 		{attrInputTokens, 1000000001, attrOutputTokens, 5},
@@ -140,6 +141,10 @@ func FuzzOTLPProto(f *testing.F) {
 		}
 		f.Add(b)
 	}
+}
+
+func FuzzOTLPProto(f *testing.F) {
+	addOTLPProtoSeeds(f)
 	d := newDecoder(f, FormatOTLPProto)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		evs, res := d.Decode(&Record{Value: in}, nil)

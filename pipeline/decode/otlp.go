@@ -50,7 +50,8 @@ const (
 )
 
 // attr is one span or resource attribute, in a form both OTLP encodings
-// produce. For otlp_json the strings point into the parser's buffer.
+// produce. The strings point into the parser's buffer (otlp_json) or the
+// record (otlp_proto), and are copied out of what an event keeps.
 type attr struct {
 	key  string
 	kind attrKind
@@ -185,6 +186,16 @@ type spanView struct {
 	attrs, res      attrs
 	ix              attrIndex  // of attrs
 	resIx           *attrIndex // of res, shared by the resource's spans
+	// hex, if not nil, is where fill writes the ids in hex. A buffer of
+	// fill's own would move to the heap, one allocation per span, since
+	// strs keeps slices of it.
+	hex *hexIDs
+}
+
+// hexIDs holds a span's trace and span ids in hex.
+type hexIDs struct {
+	trace [32]byte
+	span  [16]byte
 }
 
 // get returns the span's attribute in slot s.
@@ -323,10 +334,13 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 	if !validID(sv.spanID, 8) {
 		return reject(ReasonBadID, "span id must be 8 bytes, not all zero"), false
 	}
-	var traceHex [32]byte
-	var spanHex [16]byte
-	hex.Encode(traceHex[:], sv.traceID)
-	hex.Encode(spanHex[:], sv.spanID)
+	ids := sv.hex
+	if ids == nil {
+		ids = new(hexIDs)
+	}
+	traceHex, spanHex := ids.trace[:], ids.span[:]
+	hex.Encode(traceHex, sv.traceID)
+	hex.Encode(spanHex, sv.spanID)
 
 	var ok bool
 	if ev.Time, ok = eventTime(sv.endNanos); !ok {
@@ -337,9 +351,9 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 	}
 
 	s := newStrs()
-	s.add(fEventID, traceHex[:])
+	s.add(fEventID, traceHex)
 	s.append(fEventID, dash)
-	s.append(fEventID, spanHex[:])
+	s.append(fEventID, spanHex)
 
 	tenant := sv.str(slotTenant)
 	if tenant == "" {
@@ -357,7 +371,7 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 	} else if conversation != "" {
 		s.add(fWorkcycleID, s2b(conversation))
 	} else {
-		s.add(fWorkcycleID, traceHex[:])
+		s.add(fWorkcycleID, traceHex)
 	}
 
 	agent := sv.str(slotAgentID)
@@ -371,7 +385,7 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 	} else if call := sv.str(slotToolCallID); call != "" {
 		s.add(fAWUID, s2b(call))
 	} else {
-		s.add(fAWUID, spanHex[:])
+		s.add(fAWUID, spanHex)
 	}
 
 	ev.Attempt = 1

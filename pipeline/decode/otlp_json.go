@@ -191,8 +191,15 @@ func jsonID(v *fastjson.Value, buf []byte) []byte {
 			return buf
 		}
 	case base64.StdEncoding.EncodedLen(len(buf)):
-		if n, err := base64.StdEncoding.Decode(buf, s); err == nil && n == len(buf) {
-			return buf
+		// Unpadded text of that length decodes to more bytes than buf
+		// holds (24 characters to 18, not 16), so it is decoded into a
+		// buffer with room for DecodedLen, not into buf.
+		var tmp [24]byte
+		if base64.StdEncoding.DecodedLen(len(s)) <= len(tmp) {
+			if n, err := base64.StdEncoding.Decode(tmp[:], s); err == nil && n == len(buf) {
+				copy(buf, tmp[:n])
+				return buf
+			}
 		}
 	}
 	return nil

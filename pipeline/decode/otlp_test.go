@@ -293,6 +293,23 @@ func TestOTLPJSONAcceptsBase64IDsAndEnumNames(t *testing.T) {
 	}
 }
 
+// TestOTLPJSONUnpaddedBase64IDs: ids of the length of padded base64 but
+// without padding decode to more bytes than an id has; they are bad ids,
+// not a panic (found by FuzzOTLPJSON).
+func TestOTLPJSONUnpaddedBase64IDs(t *testing.T) {
+	for _, ids := range []string{
+		`"traceId":"000000000000000000000000","spanId":"00f067aa0ba902b7"`,
+		`"traceId":"` + agentTraceID + `","spanId":"000000000000"`,
+	} {
+		in := strings.Replace(otlpJSONChat(`,{"key":"gen_ai.usage.input_tokens","value":{"intValue":1}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":1}}`),
+			`"traceId":"`+agentTraceID+`","spanId":"00f067aa0ba902b7"`, ids, 1)
+		evs, res := newDecoder(t, FormatOTLPJSON).Decode(&Record{Value: []byte(in)}, nil)
+		if len(evs) != 0 || len(res.Rejections) != 1 || res.Rejections[0].Reason != ReasonBadID {
+			t.Errorf("%s: got %d events, %v; want one bad_id", ids, len(evs), res.Rejections)
+		}
+	}
+}
+
 func TestOTLPIdentityConfiguration(t *testing.T) {
 	td := request([]any{"org", "initech"}, "s", agentTraceID, spanSpec{id: "00f067aa0ba902b7", endMs: 1, attrs: []any{
 		"gen_ai.operation.name", "execute_tool", "gen_ai.tool.name", "fax", "job", "wc-9", "task", "t-1", "try", "3", "awu.channel", "voice",
