@@ -4,7 +4,7 @@ GO ?= go
 STACK := deploy/local/stack.sh
 GOTEST_FLAGS ?= -count=1 -timeout 15m
 
-.PHONY: all build vet test test-unit test-cluster bench fuzz up down status demo clean
+.PHONY: all build vet test test-unit test-cluster bench bench-e2e fuzz up down status demo clean
 
 all: build
 
@@ -32,6 +32,19 @@ test-cluster:
 ## bench: hot-path benchmarks (ns/event, allocs/event); numbers, not pass/fail.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pipeline/...
+
+## bench-e2e: end-to-end speed on the local stack (gen -> Kafka -> awumeter run ->
+## ClickHouse), against an empty and a pre-filled events ledger; numbers, not
+## pass/fail; the table goes to docs/BENCHMARKS.md. Knobs: WORKCYCLES (90000,
+## about 900k records), LEDGER_EVENTS (10000000), BASELINE=/path/to/awumeter
+## to compare another binary in the same run, BENCH_E2E_FLAGS (e.g. -docs= to
+## only print, -keep, -ledger-timeout 1h; go run ./internal/bench/e2e -h).
+WORKCYCLES ?= 90000
+LEDGER_EVENTS ?= 10000000
+BASELINE ?=
+bench-e2e: build
+	$(STACK) run $(GO) run ./internal/bench/e2e -awumeter bin/awumeter -workcycles $(WORKCYCLES) \
+	  -ledger-events $(LEDGER_EVENTS) $(if $(BASELINE),-baseline $(BASELINE)) $(BENCH_E2E_FLAGS)
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s); findings land in testdata/fuzz.
 FUZZTIME ?= 30s

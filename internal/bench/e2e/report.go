@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// report is the markdown record of the run: a heading with the date and
+// the machine, what was measured, and the table.
+func (b *bench) report(ctx context.Context, results []result) string {
+	var w strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&w, format, args...) }
+	p("### %s, %s\n\n", time.Now().UTC().Format("2006-01-02"), b.machine(ctx))
+	p("N = %s records: %s workcycles of `awumeter gen --seed %d --tenants %d` (5%% duplicates, 0.5%% malformed records), "+
+		"%s distinct valid events, on a topic of %d partitions.",
+		commas(b.records), commas(int64(b.o.workcycles)), b.o.seed, b.o.tenants, commas(b.events), partitions)
+	seen := map[string]bool{}
+	for _, r := range results {
+		if !seen[r.spec.label] {
+			seen[r.spec.label] = true
+			p(" %s: `%s`, %s.", r.spec.label, r.spec.bin, r.version)
+		}
+	}
+	p(" 1-minute load average at the start and after each run: %s.\n\n", strings.Join(b.loads, ", "))
+
+	p("| run | records | seconds | records/s | %% of consume-only | awumeter CPU-s | ClickHouse CPU-s | ClickHouse CPU-ms per 1k events | peak RSS MiB | inserts |\n")
+	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	cs := b.consume.Seconds()
+	consumeRate := float64(b.records) / cs
+	p("| consume-only (franz-go, best of 2) | %s | %.1f | %s | 100%% | | | | | |\n",
+		commas(b.records), cs, commas(int64(consumeRate)))
+	rows := slices.Clone(results)
+	slices.SortStableFunc(rows, func(x, y result) int { return strings.Compare(x.spec.label, y.spec.label) })
+	rate := map[runSpec]float64{}
+	for _, r := range rows {
+		rr := float64(b.records) / r.seconds
+		rate[runSpec{label: r.spec.label, ledger: r.spec.ledger}] = rr
+		ch, chPer := "?", "?"
+		if r.chCPU >= 0 {
+			ch = fmt.Sprintf("%.1f", r.chCPU)
+			chPer = fmt.Sprintf("%.1f", r.chCPU*1000/(float64(b.events)/1000))
+		}
+		p("| %s | %s | %.1f | %s | %.1f%% | %.1f | %s | %s | %.0f | %s |\n",
+			r.spec.name(b.o.ledgerEvents), commas(b.records), r.seconds, commas(int64(rr)), 100*rr/consumeRate,
+			r.awumeterCPU, ch, chPer, float64(r.peakRSS)/(1<<20), commas(int64(sum(r.inserts))))
+	}
+	p("\n")
+
+	var ratios, prefills, inserts, lookups []string
+	for _, label := range []string{"awumeter", "baseline"} {
+		empty, full := rate[runSpec{label: label}], rate[runSpec{label: label, ledger: true}]
+		if empty > 0 && full > 0 {
+			ratios = append(ratios, fmt.Sprintf("%s %.2f", label, full/empty))
+		}
+	}
+	if len(ratios) > 0 {
+		p("%s-event ledger rate / empty-ledger rate: %s.\n", short(b.o.ledgerEvents), strings.Join(ratios, ", "))
+	}
+	for _, ledger := range []bool{false, true} {
+		cur, base := rate[runSpec{label: "awumeter", ledger: ledger}], rate[runSpec{label: "baseline", ledger: ledger}]
+		if cur > 0 && base > 0 {
+			p("awumeter / baseline rate, %s: %.2f.\n", ledgerName(ledger, b.o.ledgerEvents), cur/base)
+		}
+	}
+	for _, r := range rows {
+		if r.spec.ledger {
+			s := fmt.Sprintf("%s %s", r.spec.label, r.prefill.Round(time.Second))
+			if r.keys > 0 {
+				s += fmt.Sprintf(" (with %s workcycle_keys rows)", commas(r.keys))
+			}
+			prefills = append(prefills, s)
+		}
+		inserts = append(inserts, fmt.Sprintf("%s: %s", r.spec.name(b.o.ledgerEvents), byLabel(r.inserts)))
+		if r.lookups != nil {
+			lookups = append(lookups, fmt.Sprintf("%s: %s", r.spec.name(b.o.ledgerEvents), byLabel(r.lookups)))
+		}
+	}
+	if len(prefills) > 0 {
+		p("Pre-filling the ledger (not timed): %s.\n", strings.Join(prefills, ", "))
+	}
+	p("Inserts by table: %s.\n", strings.Join(inserts, "; "))
+	if len(lookups) > 0 {
+		p("Workcycle lookups (`awumeter_workcycle_lookups_total`): %s.\n", strings.Join(lookups, "; "))
+	}
+	return w.String()
+}
+
+func sum(m map[string]float64) float64 {
+	var s float64
+	for _, v := range m {
+		s += v
+	}
+	return s
+}
+
+// byLabel renders label values and counts, sorted: "events 40, workcycles 38".
+func byLabel(m map[string]float64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%s %s", k, commas(int64(v))))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+// commas renders n with thousands separators.
+func commas(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// short renders a count as 10M, 500k or 1234.
+func short(n int64) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return fmt.Sprintf("%dM", n/1_000_000)
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprintf("%dk", n/1000)
+	}
+	return commas(n)
+}
+
+// machine describes where the run ran.
+func (b *bench) machine(ctx context.Context) string {
+	host, _ := os.Hostname()
+	parts := []string{fmt.Sprintf("%d cores", runtime.NumCPU())}
+	if mem, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.Lines(string(mem)) {
+			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+				parts = append(parts, fmt.Sprintf("%.1f GiB RAM", float64(kb)/(1<<20)))
+			}
+		}
+	}
+	osName := runtime.GOOS
+	if rel, err := os.ReadFile("/etc/os-release"); err == nil {
+		for line := range strings.Lines(string(rel)) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "PRETTY_NAME="); ok {
+				osName = strings.Trim(v, `"`)
+			}
+		}
+	}
+	if k, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		osName += ", Linux " + strings.TrimSpace(string(k))
+	}
+	parts = append(parts, osName, runtime.Version())
+	chv, err := b.ch.query(ctx, "SELECT version()")
+	if err != nil {
+		chv = "?"
+	}
+	parts = append(parts, "ClickHouse "+chv, "Kafka "+b.kafkaVersion(ctx))
+	return fmt.Sprintf("%s (%s)", host, strings.Join(parts, ", "))
+}
+
+// kafkaVersion is the local stack's Kafka version (deploy/local/env.sh
+// exports it), else franz-go's guess from the broker's API versions.
+func (b *bench) kafkaVersion(ctx context.Context) string {
+	if v := os.Getenv("AWUMETER_KAFKA_VERSION"); v != "" {
+		return v
+	}
+	adm, closeAdm, err := b.admin()
+	if err != nil {
+		return "?"
+	}
+	defer closeAdm()
+	vs, err := adm.ApiVersions(ctx)
+	if err != nil {
+		return "?"
+	}
+	for _, v := range vs.Sorted() {
+		if v.Err == nil {
+			return v.VersionGuess()
+		}
+	}
+	return "?"
+}
+
+const (
+	beginMarker = "<!-- bench-e2e:begin -->"
+	endMarker   = "<!-- bench-e2e:end -->"
+)
+
+// updateDocs puts block between the markers in the file at path.
+func updateDocs(path, block string) error {
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	out, err := replaceBlock(string(doc), block)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, []byte(out), 0o644)
+}
+
+// replaceBlock replaces what is between the markers with block. Without
+// markers it adds an "End to end" section holding them before the first
+// second-level heading (or at the end).
+func replaceBlock(doc, block string) (string, error) {
+	block = strings.TrimRight(block, "\n") + "\n"
+	i, j := strings.Index(doc, beginMarker), strings.Index(doc, endMarker)
+	switch {
+	case i >= 0 && j > i:
+		return doc[:i+len(beginMarker)] + "\n" + block + doc[j:], nil
+	case i >= 0 || j >= 0:
+		return "", errors.New("the bench-e2e markers are incomplete or out of order")
+	}
+	section := "## End to end\n\n`make bench-e2e` writes its latest table here.\n\n" +
+		beginMarker + "\n" + block + endMarker + "\n\n"
+	if doc != "" && !strings.HasSuffix(doc, "\n") {
+		doc += "\n"
+	}
+	if strings.HasPrefix(doc, "## ") {
+		return section + doc, nil
+	}
+	if k := strings.Index(doc, "\n## "); k >= 0 {
+		return doc[:k+1] + section + doc[k+1:], nil
+	}
+	if doc != "" {
+		doc += "\n"
+	}
+	return doc + section, nil
+}
