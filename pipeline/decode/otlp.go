@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"math"
 	"strconv"
@@ -198,6 +199,33 @@ type hexIDs struct {
 	span  [16]byte
 }
 
+// hexID writes id in lowercase hex to dst, which is twice as long, as
+// hex.Encode does, but four bytes at a time with arithmetic on a uint64
+// (hexQuad) instead of a table lookup per digit: hex.Encode was a tenth of
+// the mapper's instructions. Ids are 8 or 16 bytes; a tail shorter than
+// four bytes is left to hex.Encode.
+func hexID(dst, id []byte) {
+	for len(id) >= 4 {
+		binary.BigEndian.PutUint64(dst, hexQuad(binary.BigEndian.Uint32(id)))
+		dst, id = dst[8:], id[4:]
+	}
+	hex.Encode(dst, id)
+}
+
+// hexQuad returns the eight hex digits of v, first digit in the top byte.
+func hexQuad(v uint32) uint64 {
+	x := uint64(v)
+	// Give each byte of v a 16-bit lane, then each nibble a byte: the high
+	// nibble in the upper byte of its lane.
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff
+	x = (x | x<<4) & 0x0f0f0f0f0f0f0f0f
+	// Nibble n becomes '0'+n, plus 'a'-'0'-10 = 39 when n > 9 (when n+6
+	// carries into bit 4). No byte carries into the next.
+	letters := (x + 0x0606060606060606) >> 4 & 0x0101010101010101
+	return x + 0x3030303030303030 + letters*39
+}
+
 // get returns the span's attribute in slot s.
 func (sv *spanView) get(s attrSlot) (attr, bool) {
 	if p := sv.ix[s]; p > 0 {
@@ -338,9 +366,9 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 	if ids == nil {
 		ids = new(hexIDs)
 	}
+	hexID(ids.trace[:], sv.traceID)
+	hexID(ids.span[:], sv.spanID)
 	traceHex, spanHex := ids.trace[:], ids.span[:]
-	hex.Encode(traceHex, sv.traceID)
-	hex.Encode(spanHex, sv.spanID)
 
 	var ok bool
 	if ev.Time, ok = eventTime(sv.endNanos); !ok {

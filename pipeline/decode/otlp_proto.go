@@ -112,9 +112,9 @@ const (
 )
 
 // protoWalker walks one record. It holds the record's mapping state and
-// scratch slices reused from record to record. Entries of the scratch
-// slices beyond their length are always zero: what a record used is
-// cleared when it is let go, so that a pooled walker pins no record.
+// scratch slices reused from record to record. What a record used is
+// cleared when it is let go (release), so that a pooled walker pins no
+// record: between records, entries of the scratch slices are all zero.
 type protoWalker struct {
 	m   *otlpMapper
 	pos event.Position
@@ -160,11 +160,13 @@ func (w *protoWalker) release() {
 const maxScratch = 1024
 
 // reuse clears s for the next use, or drops it if it has grown large.
+// It clears all of s's capacity, since within a record a scratch slice may
+// be truncated (s[:0]) without clearing, for the next span.
 func reuse[S ~[]E, E any](s S) S {
 	if cap(s) > maxScratch {
 		return nil
 	}
-	clear(s)
+	clear(s[:cap(s)])
 	return s[:0]
 }
 
@@ -173,24 +175,47 @@ func reuse[S ~[]E, E any](s S) S {
 // stack. It keeps offsets rather than slices so that next stores no
 // pointers.
 type pbReader struct {
-	b      []byte // the message
-	i      int    // where its next field starts
-	tag    uint32 // the field's number << 3 | its wire type
-	v0, v1 int    // where a length-delimited field's contents are in b
-	x      uint64 // the value of a varint or fixed64 field
+	b   []byte // the message
+	i   int    // where its next field starts
+	tag uint32 // the field's number << 3 | its wire type
+	v0  int    // where a length-delimited field's contents start in b; they end at i
+	x   uint64 // the value of a varint or fixed64 field
 }
 
 func (r *pbReader) more() bool { return r.i < len(r.b) }
 
 // v is the contents of a length-delimited field.
-func (r *pbReader) v() []byte { return r.b[r.v0:r.v1] }
+func (r *pbReader) v() []byte { return r.b[r.v0:r.i] }
 
 // next consumes the field at r.i. It checks the tag as proto.Unmarshal
 // does, which rejects field numbers above 2^29-1 as well as 0
-// (protowire.ConsumeTag reads numbers up to 2^31-1). Varints are read by
+// (protowire.ConsumeTag reads numbers up to 2^31-1).
+//
+// Nearly every field of a trace has a one-byte tag (field numbers up to
+// 15) and, if it is length-delimited or a varint, a one-byte length or
+// value (below 128). next reads those without a call, as protobuf's own
+// runtime does; anything else, including every error, goes to nextSlow. The fast path accepts
+// only what nextSlow would accept alike: a tag byte of 8 or more and below
+// 0x80 is a field number from 1 to 15, and a byte below 0x80 is a whole
+// varint.
+func (w *protoWalker) next(r *pbReader) error {
+	if b, i := r.b, r.i; i+1 < len(b) {
+		t, l := b[i], b[i+1]
+		// t&5 == 0: wire type 0 (varint) or 2 (bytes), the latter's
+		// length counting towards the field's end.
+		end := i + 2 + int(l&-(t>>1&1))
+		if t >= 8 && t|l < 0x80 && t&5 == 0 && end <= len(b) {
+			r.tag, r.x, r.v0, r.i = uint32(t), uint64(l), i+2, end
+			return nil
+		}
+	}
+	return w.nextSlow(r)
+}
+
+// nextSlow is next for any field. Varints are read by
 // protowire.ConsumeVarint; a length-delimited value is located here rather
 // than by protowire.ConsumeBytes, which would cost a call and a slice.
-func (w *protoWalker) next(r *pbReader) error {
+func (w *protoWalker) nextSlow(r *pbReader) error {
 	b := r.b[r.i:]
 	tag, n := protowire.ConsumeVarint(b)
 	if n < 0 || tag>>3 < uint64(protowire.MinValidNumber) || tag>>3 > uint64(protowire.MaxValidNumber) {
@@ -206,7 +231,6 @@ func (w *protoWalker) next(r *pbReader) error {
 				k = -1 // truncated
 			} else {
 				r.v0 = r.i + n + k
-				r.v1 = r.v0 + int(m)
 				k += int(m)
 			}
 		}
@@ -250,7 +274,10 @@ func (w *protoWalker) badUTF8(s []byte) error {
 // overlapping, and leaves anything else to utf8.Valid. utf8.Valid goes
 // byte by byte through the tail of a short string, which made it an
 // eighth of the walker's instructions.
-func validUTF8(s []byte) bool {
+func validUTF8(s []byte) bool { return isASCII(s) || utf8.Valid(s) }
+
+// isASCII reports whether every byte of s is below 0x80.
+func isASCII(s []byte) bool {
 	const hi = 0x8080808080808080
 	var or uint64
 	if n := len(s); n >= 8 {
@@ -263,7 +290,7 @@ func validUTF8(s []byte) bool {
 			or |= uint64(c)
 		}
 	}
-	return or&hi == 0 || utf8.Valid(s)
+	return or&hi == 0
 }
 
 // traces walks TracesData (level 1): resource_spans = 1.
@@ -286,7 +313,7 @@ func (w *protoWalker) traces(b []byte) error {
 // 2, schema_url = 3. The resource's attributes are collected first, since
 // every span of the resource reads them and they may come last.
 func (w *protoWalker) resourceSpans(b []byte) error {
-	w.resAttrs, w.scopes = reuse(w.resAttrs), reuse(w.scopes)
+	w.resAttrs, w.scopes = w.resAttrs[:0], w.scopes[:0] // cleared by release
 	r := pbReader{b: b}
 	for r.more() {
 		err := w.next(&r)
@@ -369,7 +396,9 @@ func (w *protoWalker) scopeSpans(b []byte) error {
 // formed, which next checks.
 func (w *protoWalker) span(b []byte) error {
 	sv := spanView{res: w.resAttrs, resIx: &w.resIx, hex: &w.hex}
-	w.spanAttrs = reuse(w.spanAttrs)
+	// The previous span's attributes point into this record as well; they
+	// are overwritten, not cleared, and release clears them.
+	w.spanAttrs = w.spanAttrs[:0]
 	r := pbReader{b: b}
 	for r.more() {
 		err := w.next(&r)
@@ -440,6 +469,10 @@ func (w *protoWalker) status(b []byte, code *int32) error {
 // kindOther (kindBool for a bool), and arrays and key-value lists are only
 // checked.
 func (w *protoWalker) keyValue(b []byte, level int, dst *attrs) error {
+	if a, ok := fastKeyValue(b); ok {
+		*dst = append(*dst, a)
+		return nil
+	}
 	var key string
 	var v attr // the value
 	r := pbReader{b: b}
@@ -493,6 +526,58 @@ func (w *protoWalker) keyValue(b []byte, level int, dst *attrs) error {
 	v.key = key
 	*dst = append(*dst, v)
 	return nil
+}
+
+// fastKeyValue reads an attribute in the layout SDKs and the collector
+// write, if b has it, and reports whether it did: the key field, then the
+// value field, whose AnyValue holds one string, int, double or bool field,
+// every tag and length one byte, the key (and a string value) ASCII. It
+// reads such an attribute as keyValue's general loop would, fields one at
+// a time, but it skips three calls of next, and a single ASCII check of
+// the whole attribute replaces the UTF-8 checks of key and value: the tags
+// and lengths are below 0x80 as well. Anything else, valid or not, is left
+// to that loop.
+func fastKeyValue(b []byte) (attr, bool) {
+	const keyTag, valueTag = 1<<3 | bytesT, 2<<3 | bytesT
+	if len(b) < 4 || uint32(b[0]) != keyTag || b[1] >= 0x80 {
+		return attr{}, false
+	}
+	k := 2 + int(b[1]) // where the value field starts
+	if k+2 > len(b) || uint32(b[k]) != valueTag || b[k+1] >= 0x80 || k+2+int(b[k+1]) != len(b) {
+		return attr{}, false
+	}
+	key, v := b[2:k], b[k+2:] // v: the AnyValue
+	if len(v) < 2 {
+		return attr{}, false
+	}
+	var a attr
+	switch uint32(v[0]) {
+	case 1<<3 | bytesT: // string_value
+		if 2+int(v[1]) != len(v) || !isASCII(b) {
+			return attr{}, false
+		}
+		a = attr{kind: kindString, s: b2s(v[2:])}
+	case 3<<3 | varintT: // int_value
+		x, n := protowire.ConsumeVarint(v[1:])
+		if n != len(v)-1 || !isASCII(key) {
+			return attr{}, false
+		}
+		a = attr{kind: kindInt, i: int64(x), ist: intOK}
+	case 4<<3 | fixed64T: // double_value
+		if len(v) != 9 || !isASCII(key) {
+			return attr{}, false
+		}
+		doubleAttr(&a, math.Float64frombits(binary.LittleEndian.Uint64(v[1:])))
+	case 2<<3 | varintT: // bool_value
+		if v[1] >= 0x80 || len(v) != 2 || !isASCII(key) {
+			return attr{}, false
+		}
+		a = attr{kind: kindBool}
+	default:
+		return attr{}, false
+	}
+	a.key = b2s(key)
+	return a, true
 }
 
 // pbMsg names a message type that is checked but not read.
