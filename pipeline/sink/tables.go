@@ -134,7 +134,7 @@ var eventColumns = concat[ev](
 	dimCol("kafka_topic", func(r *ev) string { return r.Source.Topic }),
 	i32Col("kafka_partition", func(r *ev) int32 { return r.Source.Partition }),
 	i64Col("kafka_offset", func(r *ev) int64 { return r.Source.Offset }),
-	column[ev]{name: "ingested_at", typ: fixed("DateTime('UTC')"), values: func(rows []ev) any {
-		return build(rows, func(r *ev) time.Time { return r.ingestedAt })
+	column[ev]{name: "ingested_at", typ: fixed("DateTime('UTC')"), values: func(rows [][]ev, s *scratch) any {
+		return build(&s.times, rows, func(r *ev) time.Time { return r.ingestedAt })
 	}},
 )

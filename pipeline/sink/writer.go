@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/migrate"
 )
 
@@ -41,6 +43,9 @@ type Writer struct {
 	insertTimeout time.Duration
 	obs           Observer
 	now           func() time.Time
+	// serialTables inserts a batch's tables one after another instead of
+	// at once: what Write did before, kept for the benchmarks.
+	serialTables bool
 
 	events, workcycles, awus, awuModels, keys string // INSERT statements
 }
@@ -104,46 +109,127 @@ func (w *Writer) Close() error {
 // Schema is the schema the Writer writes to.
 func (w *Writer) Schema() migrate.Schema { return w.schema }
 
-// Write inserts every row of b: workcycle keys first, so that a key is
-// stored no later than the events it covers, then the ledger, then AWU
-// rows, then workcycle rows. It returns nil only once ClickHouse acknowledged them all.
-// Retryable failures (network, timeouts, overload, a restarting server) are
-// retried with backoff until ctx ends, so while ClickHouse is down Write
-// blocks. A table already written is not written again on a retry of a later
-// one. Errors are a *PermanentError (the insert can never succeed) or ctx's
-// error; either way the caller must not commit the batch's offsets.
+// Write inserts every row of b and returns nil only once ClickHouse
+// acknowledged them all. The workcycle keys go first, so that a key is
+// stored no later than the events it covers; then the ledger, the AWU
+// rows, the per-model AWU rows and the workcycle rows are inserted at
+// once, each table on its own connection of the pool, so that one table
+// is encoded while the server stores another (docs/operations.md, "Sink
+// pipelining").
+//
+// Each table is retried on its own: retryable failures (network,
+// timeouts, overload, a restarting server) are retried with backoff until
+// ctx ends, so while ClickHouse is down Write blocks, and a table already
+// written is never written again. A permanent failure of one table stops
+// the others. Errors are a *PermanentError (the insert can never succeed)
+// or ctx's error; either way the caller must not commit the batch's
+// offsets, although some of its tables may have been written.
 func (w *Writer) Write(ctx context.Context, b Batch) error {
-	if err := writeTable(ctx, w, "workcycle_keys", w.keys, keyColumns, b.Keys); err != nil {
+	return w.writeParts(ctx, []Batch{b})
+}
+
+// writeParts is Write of the rows of every part, as if merged: Buffer
+// hands over the transactions of a batch as they were added, so that
+// their rows are never copied.
+func (w *Writer) writeParts(ctx context.Context, parts []Batch) error {
+	if err := writeTable(ctx, w, "workcycle_keys", w.keys, keyColumns, rowsOf(parts, func(b *Batch) []KeyRow { return b.Keys })); err != nil {
 		return err
 	}
-	if len(b.Events) > 0 {
+	n := 0
+	for i := range parts {
+		n += len(parts[i].Events)
+	}
+	var events []ledgerEvent
+	if n > 0 {
 		now := w.now().UTC().Truncate(time.Second)
-		rows := make([]ledgerEvent, len(b.Events))
-		for i := range b.Events {
-			rows[i] = ledgerEvent{Event: &b.Events[i], ingestedAt: now}
+		events = make([]ledgerEvent, 0, n)
+		for i := range parts {
+			for j := range parts[i].Events {
+				events = append(events, ledgerEvent{Event: &parts[i].Events[j], ingestedAt: now})
+			}
 		}
-		if err := writeTable(ctx, w, "events", w.events, eventColumns, rows); err != nil {
+	}
+	tables := [...]func(context.Context) error{
+		func(ctx context.Context) error {
+			return writeTable(ctx, w, "events", w.events, eventColumns, [][]ledgerEvent{events})
+		},
+		func(ctx context.Context) error {
+			return writeTable(ctx, w, "awu_models", w.awuModels, awuModelColumns, rowsOf(parts, func(b *Batch) []AWUModelRow { return b.AWUModels }))
+		},
+		func(ctx context.Context) error {
+			return writeTable(ctx, w, "awus", w.awus, awuColumns, rowsOf(parts, func(b *Batch) []engine.AWURow { return b.AWUs }))
+		},
+		func(ctx context.Context) error {
+			return writeTable(ctx, w, "workcycles", w.workcycles, workcycleColumns, rowsOf(parts, func(b *Batch) []engine.WorkcycleRow { return b.Workcycles }))
+		},
+	}
+	if w.serialTables {
+		for _, t := range tables {
+			if err := t(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var errs [len(tables)]error
+	var wg sync.WaitGroup
+	for i, t := range tables {
+		wg.Go(func() {
+			if errs[i] = t(ctx); errs[i] != nil {
+				cancel() // the batch has failed: stop retrying the others
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if IsPermanent(err) {
 			return err
 		}
 	}
-	if err := writeTable(ctx, w, "awu_models", w.awuModels, awuModelColumns, b.AWUModels); err != nil {
-		return err
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
-	if err := writeTable(ctx, w, "awus", w.awus, awuColumns, b.AWUs); err != nil {
-		return err
-	}
-	return writeTable(ctx, w, "workcycles", w.workcycles, workcycleColumns, b.Workcycles)
+	return nil
 }
 
-func writeTable[R any](ctx context.Context, w *Writer, table, insert string, cols []column[R], rows []R) error {
-	if len(rows) == 0 {
+// rowsOf is one table's rows of every part.
+func rowsOf[R any](parts []Batch, table func(*Batch) []R) [][]R {
+	out := make([][]R, 0, len(parts))
+	for i := range parts {
+		if rows := table(&parts[i]); len(rows) > 0 {
+			out = append(out, rows)
+		}
+	}
+	return out
+}
+
+func writeTable[R any](ctx context.Context, w *Writer, table, insert string, cols []column[R], rows [][]R) error {
+	n := 0
+	for _, p := range rows {
+		n += len(p)
+	}
+	if n == 0 {
 		return nil
 	}
 	cols = forFlavor(cols, w.schema.Flavor)
+	for _, c := range cols {
+		if c.check == nil {
+			continue
+		}
+		if err := c.check(rows); err != nil {
+			err := &PermanentError{Table: table, Err: fmt.Errorf("column %s: %w", c.name, err)}
+			w.obs.InsertDone(table, n, 0, err) // an attempt that failed before sending
+			return err
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		start := time.Now()
 		err := insertOnce(ctx, w, insert, cols, rows)
-		w.obs.InsertDone(table, len(rows), time.Since(start), err)
+		w.obs.InsertDone(table, n, time.Since(start), err)
 		if err == nil {
 			return nil
 		}
@@ -162,27 +248,21 @@ func writeTable[R any](ctx context.Context, w *Writer, table, insert string, col
 }
 
 // insertOnce sends one native INSERT with one column append per column.
-func insertOnce[R any](ctx context.Context, w *Writer, insert string, cols []column[R], rows []R) error {
+func insertOnce[R any](ctx context.Context, w *Writer, insert string, cols []column[R], rows [][]R) error {
 	ctx, cancel := context.WithTimeout(ctx, w.insertTimeout)
 	defer cancel()
 	if w.schema.Cluster != "" {
 		// Distributed inserts are acknowledged only once every shard has them.
 		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1}))
 	}
-	for _, c := range cols {
-		if c.check == nil {
-			continue
-		}
-		if err := c.check(rows); err != nil {
-			return &PermanentError{Err: fmt.Errorf("column %s: %w", c.name, err)}
-		}
-	}
 	batch, err := w.conn.PrepareBatch(ctx, insert)
 	if err != nil {
 		return err
 	}
+	s := getScratch()
+	defer putScratch(s)
 	for i, c := range cols {
-		if err := batch.Column(i).Append(c.values(rows)); err != nil {
+		if err := batch.Column(i).Append(c.values(rows, s)); err != nil {
 			_ = batch.Abort()
 			return &PermanentError{Err: fmt.Errorf("column %s: %w", c.name, err)}
 		}
