@@ -20,6 +20,8 @@ func TestConfigValidate(t *testing.T) {
 		{"database with a dash", func(c *Config) { c.Database = "awu-meter" }, []string{"clickhouse.database"}},
 		{"password twice", func(c *Config) { c.Password, c.PasswordFile = "x", "/f" }, []string{"clickhouse.password_file"}},
 		{"tls options without tls", func(c *Config) { c.TLS.CAFile = "/ca.pem" }, []string{"clickhouse.tls.enabled"}},
+		{"unknown compression", func(c *Config) { c.Compression = "gzip" }, []string{"clickhouse.compression"}},
+		{"no compression named", func(c *Config) { c.Compression = "" }, []string{"clickhouse.compression"}},
 		{"zero batch limits", func(c *Config) { c.Batch = BatchConfig{} }, []string{"clickhouse.batch.max_rows", "clickhouse.batch.max_bytes", "clickhouse.batch.flush_interval"}},
 		{"backoff bounds reversed", func(c *Config) { c.Retry.MaxBackoff = time.Millisecond }, []string{"clickhouse.retry.max_backoff"}},
 		{"no pending batches", func(c *Config) { c.MaxPendingBatches = 0 }, []string{"clickhouse.max_pending_batches"}},

@@ -464,7 +464,7 @@ func TestWriteInsertsTheKeysFirstThenTheTablesAtOnce(t *testing.T) {
 		// Wait until all four tables are being sent: proof that they are
 		// inserted at once (a serial Write would time out here).
 		started <- struct{}{}
-		deadline := time.After(5 * time.Second)
+		deadline := time.After(2 * time.Second)
 		for {
 			c := len(started)
 			if c == 4 {
@@ -472,7 +472,7 @@ func TestWriteInsertsTheKeysFirstThenTheTablesAtOnce(t *testing.T) {
 			}
 			select {
 			case <-deadline:
-				return fmt.Errorf("only %d tables sent at once", c)
+				return &PermanentError{Err: fmt.Errorf("only %d tables sent at once", c)}
 			case <-time.After(time.Millisecond):
 			}
 		}
