@@ -42,7 +42,7 @@ var keyColumns = concat[KeyRow](
 
 // StoredKeys returns the key hash of every workcycle the ledger holds events
 // of from one Kafka partition, as table workcycle_keys records them, in
-// hash order and possibly with duplicates. It reads 8 bytes per workcycle;
+// no particular order and possibly with duplicates. It reads 8 bytes per workcycle;
 // the caller loads them once, when it is assigned the partition.
 func (h *History) StoredKeys(ctx context.Context, topic string, partition int32) ([]uint64, error) {
 	rows, err := h.conn.Query(ctx, h.keys, topic, partition)

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"maps"
 	"slices"
 )
 
@@ -46,11 +47,7 @@ func (k *keySet) add(h uint64) bool {
 }
 
 func (k *keySet) merge() {
-	add := make([]uint64, 0, len(k.added))
-	for h := range k.added {
-		add = append(add, h)
-	}
-	slices.Sort(add)
+	add := slices.Sorted(maps.Keys(k.added))
 	out := make([]uint64, 0, len(k.sorted)+len(add))
 	i, j := 0, 0
 	for i < len(k.sorted) && j < len(add) {
