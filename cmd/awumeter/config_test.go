@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awumeter/awumeter/internal/service"
 )
 
 // execute runs awumeter with args and returns stdout and stderr.
@@ -87,12 +89,16 @@ func TestRunRefusesAnInvalidConfiguration(t *testing.T) {
 }
 
 func TestFaultSpecIsChecked(t *testing.T) {
-	for _, bad := range []string{"exit_after_insert", "exit_after_insert:0", "explode:3"} {
-		if _, err := faultObserver(bad); err == nil {
+	for _, bad := range []string{"exit_after_insert", "exit_after_insert:0", "explode:3", "exit_in_rekey:x"} {
+		if err := injectFault(bad, &service.Settings{}); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if _, err := faultObserver("exit_after_insert:2"); err != nil {
-		t.Fatal(err)
+	var set service.Settings
+	if err := injectFault("exit_after_insert:2", &set); err != nil || set.InsertObserver == nil {
+		t.Fatalf("exit_after_insert:2: %v", err)
+	}
+	if err := injectFault("exit_in_rekey:3", &set); err != nil || set.RekeyBeforeEnd == nil {
+		t.Fatalf("exit_in_rekey:3: %v", err)
 	}
 }

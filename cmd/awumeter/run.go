@@ -21,9 +21,12 @@ import (
 	"github.com/awumeter/awumeter/pipeline/sink"
 )
 
-// faultEnv injects a crash for the delivery tests: "exit_after_insert:N"
-// exits with status 137, as a SIGKILL would, right after the Nth workcycles
-// insert was acknowledged by ClickHouse and before its offsets are committed.
+// faultEnv injects a crash for the delivery tests, exiting with status 137
+// as a SIGKILL would:
+//   - "exit_after_insert:N" right after the Nth workcycles insert was
+//     acknowledged by ClickHouse and before its offsets are committed;
+//   - "exit_in_rekey:N" after the re-key stage's Nth transaction was
+//     produced and before it is committed.
 const faultEnv = "AWUMETER_FAULT"
 
 func init() {
@@ -74,12 +77,10 @@ func runService(ctx context.Context, stderr io.Writer, path string, sets []strin
 	defer log.Sync()
 	set := service.Settings{Logger: log, Version: version}
 	if f := os.Getenv(faultEnv); f != "" {
-		obs, err := faultObserver(f)
-		if err != nil {
+		if err := injectFault(f, &set); err != nil {
 			return err
 		}
 		log.Warn("fault injection is on", zap.String(faultEnv, f))
-		set.InsertObserver = obs
 	}
 	svc, err := service.New(cfg, set)
 	if err != nil {
@@ -104,19 +105,34 @@ func runService(ctx context.Context, stderr io.Writer, path string, sets []strin
 	return shutErr
 }
 
-// faultObserver parses AWUMETER_FAULT. Only package main may exit, so the
-// crash lives here.
-func faultObserver(spec string) (sink.Observer, error) {
+// injectFault parses AWUMETER_FAULT into set. Only package main may exit,
+// so the crash lives here.
+func injectFault(spec string, set *service.Settings) error {
 	kind, arg, _ := strings.Cut(spec, ":")
 	n, err := strconv.Atoi(arg)
-	if kind != "exit_after_insert" || err != nil || n < 1 {
-		return nil, fmt.Errorf("%s=%q: want exit_after_insert:N with N >= 1", faultEnv, spec)
+	if err != nil || n < 1 {
+		kind = ""
 	}
-	var inserts atomic.Int64
-	return sink.ObserverFunc(func(table string, _ int, _ time.Duration, err error) {
-		if err == nil && table == "workcycles" && inserts.Add(1) == int64(n) {
-			fmt.Fprintf(os.Stderr, "awumeter: %s: exiting after workcycles insert %d, before its offsets are committed\n", faultEnv, n)
-			os.Exit(137)
+	crash := func(what string) {
+		fmt.Fprintf(os.Stderr, "awumeter: %s: exiting %s\n", faultEnv, what)
+		os.Exit(137)
+	}
+	switch kind {
+	case "exit_after_insert":
+		var inserts atomic.Int64
+		set.InsertObserver = sink.ObserverFunc(func(table string, _ int, _ time.Duration, err error) {
+			if err == nil && table == "workcycles" && inserts.Add(1) == int64(n) {
+				crash(fmt.Sprintf("after workcycles insert %d, before its offsets are committed", n))
+			}
+		})
+	case "exit_in_rekey":
+		set.RekeyBeforeEnd = func(txn int) {
+			if txn == n {
+				crash(fmt.Sprintf("in re-key transaction %d, produced and not committed", n))
+			}
 		}
-	}), nil
+	default:
+		return fmt.Errorf("%s=%q: want exit_after_insert:N or exit_in_rekey:N with N >= 1", faultEnv, spec)
+	}
+	return nil
 }

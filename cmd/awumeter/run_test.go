@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/awumeter/awumeter/internal/config"
 	"github.com/awumeter/awumeter/internal/service/servicetest"
 	"github.com/awumeter/awumeter/internal/testenv"
+	"github.com/awumeter/awumeter/pipeline/source"
 )
 
 // binary builds awumeter into the test's temporary directory (the build
@@ -141,6 +143,55 @@ func TestCrashBetweenInsertAndCommitLosesAndDoublesNothing(t *testing.T) {
 	}
 	restarted.stop(t)
 	servicetest.RequireCommittedAtEnd(t, k, group, topic)
+}
+
+// The process dies in the middle of a re-key transaction: its events and
+// dead letters are at the brokers, uncommitted. The restarted process (a
+// new transactional id, as after a crash on another host) re-keys the
+// records again. Nothing is lost or counted twice: the FINAL rows equal
+// the offline result, the rollups agree, each malformed record is one
+// committed dead letter, and the re-key group's offsets end at the end.
+func TestCrashInReKeyingLosesAndDoublesNothing(t *testing.T) {
+	k := testenv.NewKafka(t)
+	ch := testenv.NewClickHouse(t)
+	bin := binary(t)
+	servicetest.Migrate(t, ch)
+	topic, dlq, group := k.Topic(t, 3), k.Topic(t, 1), k.Group(t)
+	stream := servicetest.TelemetryForAnyOrder(t, 200, 13)
+	servicetest.ProduceUnkeyed(t, k.Brokers, topic, stream.Records)
+
+	cfg := servicetest.Unkeyed(servicetest.Config(k, ch, topic, group, dlq))
+	cfg.Kafka.MaxPollRecords = 50 // many transactions
+	cfg.Rekey.TransactionTimeout = 5 * time.Second
+	crashed := startProc(t, bin, writeConfig(t, cfg), faultEnv+"=exit_in_rekey:4")
+	if code := crashed.wait(t, 60*time.Second); code != 137 {
+		t.Fatalf("exit status %d, want 137 from the injected crash", code)
+	}
+	ctx := testenv.Context(t, 2*time.Minute)
+	if offs, err := k.Admin.FetchOffsets(ctx, source.RekeyGroup(group)); err == nil {
+		offs.Each(func(o kadm.OffsetResponse) {
+			t.Logf("re-key offsets committed before the crash: partition %d at %d", o.Partition, o.At)
+		})
+	}
+
+	restarted := startProc(t, bin, writeConfig(t, cfg))
+	want := servicetest.Offline(t, stream.Records, servicetest.EngineConfig())
+	if diff := servicetest.WaitFinal(t, ch, want, 90*time.Second); diff != "" {
+		t.Fatalf("FINAL rows after a crash while re-keying differ from the offline result:\n%s", diff)
+	}
+	wantAWUs, wantInput, wantCost := servicetest.OfflineTotals(t, stream.Records, servicetest.EngineConfig())
+	awus, input, cost, err := servicetest.RollupTotals(ctx, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if awus != wantAWUs || input != wantInput || !cost.Equal(wantCost) {
+		t.Fatalf("rollups: %d AWUs, %d input tokens, cost %s; want %d, %d, %s", awus, input, cost, wantAWUs, wantInput, wantCost)
+	}
+	restarted.stop(t)
+	if got, want := servicetest.CommittedDeadLetters(t, k, dlq), servicetest.MalformedLines(stream.Records); !maps.Equal(got, want) {
+		t.Fatalf("dead letters after the crash: %v, want each malformed record once: %v", got, want)
+	}
+	servicetest.RequireCommittedAtEnd(t, k, source.RekeyGroup(group), topic)
 }
 
 // Three instances share six partitions; one is killed with SIGKILL and a

@@ -10,6 +10,7 @@ import (
 
 	"github.com/awumeter/awumeter/internal/logging"
 	"github.com/awumeter/awumeter/pipeline/engine"
+	"github.com/awumeter/awumeter/pipeline/rekey"
 	"github.com/awumeter/awumeter/pipeline/sink"
 	"github.com/awumeter/awumeter/pipeline/source"
 )
@@ -27,6 +28,10 @@ type Config struct {
 	ClickHouse sink.Config `yaml:"clickhouse"`
 	// Engine groups events into AWUs and workcycles.
 	Engine engine.Config `yaml:"engine"`
+	// Rekey is the re-key stage, which runs when a topic is not declared
+	// kafka.topics[i].keyed_by_workcycle: the repartition topic's sizing and
+	// the stage's transactions.
+	Rekey rekey.Config `yaml:"rekey"`
 	// Pricebook is the price book file; empty means the one shipped in the binary.
 	Pricebook string `yaml:"pricebook"`
 	// HTTP serves /metrics, /healthz, /readyz and optionally pprof.
@@ -56,6 +61,7 @@ func Default() Config {
 		Kafka:           source.DefaultConfig(),
 		ClickHouse:      sink.DefaultConfig(),
 		Engine:          engine.DefaultConfig(),
+		Rekey:           rekey.DefaultConfig(),
 		HTTP:            HTTPConfig{Listen: ":8080", StallTimeout: 60 * time.Second},
 		Log:             logging.DefaultConfig(),
 		ShutdownTimeout: DefaultShutdownTimeout,
@@ -64,7 +70,7 @@ func Default() Config {
 
 // Validate lists every problem, each named by its key.
 func (c Config) Validate() error {
-	errs := []error{c.Kafka.Validate(), c.ClickHouse.Validate(), c.Engine.Validate(), c.Log.Validate()}
+	errs := []error{c.Kafka.Validate(), c.ClickHouse.Validate(), c.Engine.Validate(), c.Rekey.Validate(), c.Log.Validate()}
 	if c.HTTP.Listen != "" && !strings.Contains(c.HTTP.Listen, ":") {
 		errs = append(errs, fmt.Errorf("http.listen: %q must be host:port or :port", c.HTTP.Listen))
 	}

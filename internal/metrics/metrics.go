@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/awumeter/awumeter/pipeline/decode"
 )
 
 const namespace = "awumeter"
@@ -48,6 +50,16 @@ type Metrics struct {
 	// hold, by how the source learned their stored events: "local" (the
 	// partition's key set says there are none) or "ledger" (a read).
 	WorkcycleLookups *prometheus.CounterVec // via
+	// SplitWorkcycles counts workcycles met on a second partition (of the
+	// same topic or another) among those one instance owns: a topic wrongly
+	// declared keyed by workcycle, or a workcycle spread over topics.
+	SplitWorkcycles *prometheus.CounterVec // topic
+
+	// RekeyedEvents counts events the re-key stage produced to the
+	// repartition topic in committed transactions; RekeyTransactions its
+	// transactions by result (committed, aborted).
+	RekeyedEvents     prometheus.Counter
+	RekeyTransactions *prometheus.CounterVec // result
 
 	FlushDuration *prometheus.HistogramVec // table
 	FlushErrors   *prometheus.CounterVec   // table
@@ -102,6 +114,12 @@ func New(version string) *Metrics {
 			"Open workcycles emitted early (provisional rows) and evicted to keep an engine within engine.max_state_bytes."),
 		WorkcycleLookups: f.counterVec("workcycle_lookups_total",
 			"Workcycles met that the engine did not hold, by how their stored events were found: local (the partition's workcycle keys say there are none) or ledger (read from the events ledger).", "via"),
+		SplitWorkcycles: f.counterVec("split_workcycles_total",
+			"Workcycles met on a partition of this topic after another partition (of any topic read by the engines, among those this instance owns) stored them: a topic wrongly declared keyed_by_workcycle, or a workcycle spread over topics; its rows may be incomplete.", "topic"),
+		RekeyedEvents: f.counter("rekeyed_events_total",
+			"Events the re-key stage produced to the repartition topic in committed transactions."),
+		RekeyTransactions: f.counterVec("rekey_transactions_total",
+			"Transactions of the re-key stage by result: committed, or aborted (a rebalance or a failed produce; the records are read again).", "result"),
 		RowsEmitted: f.counterVec("rows_emitted_total",
 			"Rows the engine emitted, by table (workcycles, awus, awu_models, events).", "table"),
 
@@ -194,6 +212,19 @@ func (m *Metrics) ForgetPartition(topic string, partition int32) {
 	m.HeldWorkcycles.Delete(l)
 	m.StateBytes.Delete(l)
 	m.WorkcycleKeys.Delete(l)
+}
+
+// AddIgnoredSpans counts OTLP spans the decoders deliberately skipped, by kind.
+func (m *Metrics) AddIgnoredSpans(ig decode.Ignored) {
+	add := func(kind string, n int) {
+		if n > 0 {
+			m.IgnoredSpans.WithLabelValues(kind).Add(float64(n))
+		}
+	}
+	add("not_genai", ig.NotGenAI)
+	add("invoke_agent", ig.InvokeAgent)
+	add("other_operation", ig.OtherOperation)
+	add("failed_model_call", ig.FailedModelCall)
 }
 
 // SetWorkcycleKeys sets the size of a partition's stored-workcycle set.

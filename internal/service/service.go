@@ -18,6 +18,7 @@ import (
 	"github.com/awumeter/awumeter/internal/metrics"
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/price"
+	"github.com/awumeter/awumeter/pipeline/rekey"
 	"github.com/awumeter/awumeter/pipeline/sink"
 	"github.com/awumeter/awumeter/pipeline/source"
 )
@@ -32,6 +33,9 @@ type Settings struct {
 	// attempt, after the metrics. The command uses it for fault injection
 	// in tests; it must not block.
 	InsertObserver sink.Observer
+	// RekeyBeforeEnd, if set, is the re-key stage's rekey.Settings.BeforeEnd
+	// (fault injection in tests).
+	RekeyBeforeEnd func(n int)
 	// ClientOpts are extra Kafka client options (tests).
 	ClientOpts []kgo.Opt
 	// Now defaults to time.Now.
@@ -57,13 +61,16 @@ type Service struct {
 	buffer  *sink.Buffer
 	histCon driver.Conn
 	src     *source.Source
+	rekey   *rekey.Stage // nil when every topic is keyed by workcycle
 	http    *http.Server
 	addr    net.Addr
 
 	runCancel context.CancelFunc
 	bgCancel  context.CancelFunc
-	done      chan struct{}
+	done      chan struct{} // closed when the source stopped
 	runErr    error
+	rekeyDone chan struct{} // closed when the re-key stage stopped
+	rekeyErr  error
 	bgWG      sync.WaitGroup
 
 	chErr    atomic.Pointer[error] // last ClickHouse ping error, nil when reachable
@@ -146,6 +153,19 @@ func (s *Service) Start(ctx context.Context) (err error) {
 	if err := s.src.CheckTopics(ctx); err != nil {
 		return err
 	}
+	if len(s.cfg.Kafka.Unkeyed()) > 0 {
+		s.rekey, err = rekey.New(s.cfg.Kafka, s.cfg.Rekey, rekey.Settings{
+			Logger: s.log.Named("rekey"), Metrics: s.m, Now: s.set.Now,
+			BeforeEnd: s.set.RekeyBeforeEnd, ClientOpts: s.set.ClientOpts,
+		})
+		if err != nil {
+			return err
+		}
+		closers = append(closers, func() { s.rekey.Client().Close() })
+		if _, err := s.rekey.EnsureTopic(ctx); err != nil {
+			return err
+		}
+	}
 
 	if s.cfg.HTTP.Listen != "" {
 		ln, err := net.Listen("tcp", s.cfg.HTTP.Listen)
@@ -165,10 +185,35 @@ func (s *Service) Start(ctx context.Context) (err error) {
 	go s.watchClickHouse(bg)
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.runCancel = cancel
+	s.rekeyDone = make(chan struct{})
+	if s.rekey != nil {
+		// A failed re-key stage stops consumption too: the service then
+		// exits and restarts from the last commits of both groups.
+		go func() {
+			defer close(s.rekeyDone)
+			if s.rekeyErr = s.rekey.Run(runCtx); s.rekeyErr != nil {
+				cancel()
+			}
+		}()
+	} else {
+		close(s.rekeyDone)
+	}
 	go func() {
 		defer close(s.done)
 		s.runErr = s.src.Run(runCtx)
+		if s.runErr != nil {
+			cancel()
+		}
+		<-s.rekeyDone
 	}()
+	var rekeyed []string
+	for _, t := range s.cfg.Kafka.Unkeyed() {
+		rekeyed = append(rekeyed, t.Name)
+	}
+	if s.rekey != nil {
+		s.log.Info("re-keying topics not declared keyed_by_workcycle", zap.Strings("topics", rekeyed),
+			zap.String("repartition_topic", s.rekey.Topic()), zap.String("transactional_id", s.rekey.TransactionalID()))
+	}
 	s.log.Info("awumeter is running", zap.Strings("brokers", s.cfg.Kafka.Brokers), zap.String("group", s.cfg.Kafka.Group),
 		zap.Stringer("clickhouse", s.cfg.ClickHouse.ClickHouseConfig), zap.Int("schema_version", s.writer.Schema().Version),
 		zap.String("schema_flavor", string(s.writer.Schema().Flavor)), zap.Stringer("http", s.addr))
@@ -180,11 +225,12 @@ func (s *Service) Start(ctx context.Context) (err error) {
 // Shutdown and exit non-zero, to restart from the last commit).
 func (s *Service) Done() <-chan struct{} { return s.done }
 
-// Err is the fatal error that stopped consumption, if any.
+// Err is the fatal error that stopped consumption, if any: the source's or
+// the re-key stage's.
 func (s *Service) Err() error {
 	select {
 	case <-s.done:
-		return s.runErr
+		return errors.Join(s.runErr, s.rekeyErr)
 	default:
 		return nil
 	}
@@ -202,6 +248,11 @@ func (s *Service) Shutdown(ctx context.Context) error {
 		case <-s.done:
 		case <-ctx.Done():
 			errs = append(errs, fmt.Errorf("consumption did not stop in time: %w", ctx.Err()))
+		}
+		if s.rekey != nil {
+			if err := s.rekey.Close(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if err := s.src.Close(ctx); err != nil {
 			errs = append(errs, err)

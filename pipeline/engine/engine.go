@@ -244,6 +244,18 @@ func (e *Engine) markPending(wc *workcycle, off int64) {
 }
 
 // valid checks the contract rules the engine relies on.
+// Check is the part of Apply's refusals that depends on ev alone:
+// OutcomeInvalid for an event that breaks a contract rule the engine relies
+// on, OutcomeOverflow for token usage whose input plus output tokens exceed
+// int64, and 0 for an event Apply may accept. The re-key stage dead-letters
+// with it, so that such records leave with their original bytes.
+func Check(ev *event.Event) Outcome {
+	if !valid(ev) {
+		return OutcomeInvalid
+	}
+	return usageOutcome(ev)
+}
+
 func valid(ev *event.Event) bool {
 	if ev.TenantID == "" || ev.WorkcycleID == "" || ev.EventID == "" {
 		return false

@@ -101,6 +101,59 @@ type TopicConfig struct {
 	Format string `yaml:"format"`
 	// Decode tunes the decoder; see package decode for its defaults.
 	Decode decode.Config `yaml:"decode"`
+	// KeyedByWorkcycle declares that every record of a workcycle is on one
+	// partition of the topic, as the contract's record key (the
+	// workcycle_id, hashed by one partitioner) puts it. Records of a topic
+	// that is not declared keyed first pass through the re-key stage
+	// (package rekey), which decodes them and produces their events keyed
+	// by workcycle to the repartition topic. Unset, it is true for json and
+	// cloudevents, whose producers set the key per the contract, and false
+	// for otlp_proto and otlp_json: the OpenTelemetry Collector keys by
+	// trace id or not at all.
+	KeyedByWorkcycle *bool `yaml:"keyed_by_workcycle"`
+}
+
+// Keyed reports whether the topic is declared keyed by workcycle, applying
+// the per-format default when keyed_by_workcycle is unset.
+func (t TopicConfig) Keyed() bool {
+	if t.KeyedByWorkcycle != nil {
+		return *t.KeyedByWorkcycle
+	}
+	return t.Format == decode.FormatJSON || t.Format == decode.FormatCloudEvents
+}
+
+// RekeyGroup is the consumer group of the re-key stage of the deployment
+// whose consumer group is group: "<group>-rekey".
+func RekeyGroup(group string) string { return group + "-rekey" }
+
+// RepartitionTopic is the internal topic the re-key stage produces to and
+// the engines consume, for the deployment whose consumer group is group:
+// "<group>-rekey-repartition". Its records are events in
+// event.AppendBinary's encoding, keyed by RepartitionKey.
+func RepartitionTopic(group string) string { return RekeyGroup(group) + "-repartition" }
+
+// RepartitionKey is the record key of an event on the repartition topic:
+// tenant_id, a NUL byte, workcycle_id. Kafka's default partitioner (murmur2
+// of the key) then puts a workcycle on one partition.
+func RepartitionKey(dst []byte, tenantID, workcycleID string) []byte {
+	dst = append(dst, tenantID...)
+	dst = append(dst, 0)
+	return append(dst, workcycleID...)
+}
+
+// Keyed returns the topics declared keyed by workcycle, which the engines
+// consume directly, and Unkeyed those the re-key stage consumes.
+func (c Config) Keyed() []TopicConfig   { return c.topics(true) }
+func (c Config) Unkeyed() []TopicConfig { return c.topics(false) }
+
+func (c Config) topics(keyed bool) []TopicConfig {
+	var out []TopicConfig
+	for _, t := range c.Topics {
+		if t.Keyed() == keyed {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // TLSConfig enables TLS to the brokers.
@@ -175,6 +228,13 @@ func (c Config) Validate() error {
 	}
 	if c.Group == "" {
 		bad("group", "must name the consumer group")
+	} else if len(c.Unkeyed()) == 0 {
+		// No re-key stage: the group names no topic.
+	} else if len(RepartitionTopic(c.Group)) > maxTopicName {
+		bad("group", "must be at most %d bytes, so that the internal topic %q fits Kafka's %d-byte topic names",
+			maxTopicName-len(RepartitionTopic("")), RepartitionTopic(c.Group), maxTopicName)
+	} else if !legalTopic(RepartitionTopic(c.Group)) {
+		bad("group", "may hold only ASCII letters, digits, '.', '_' and '-', since it names the internal topic %q", RepartitionTopic(c.Group))
 	}
 	if c.ClientID == "" {
 		bad("client_id", "must not be empty")
@@ -194,6 +254,9 @@ func (c Config) Validate() error {
 		}
 		if t.Name != "" && t.Name == c.DeadLetterTopic {
 			bad(key+".name", "topic %q is also the dead_letter_topic", t.Name)
+		}
+		if t.Name != "" && c.Group != "" && t.Name == RepartitionTopic(c.Group) {
+			bad(key+".name", "topic %q is the re-key stage's internal topic of group %q", t.Name, c.Group)
 		}
 		if err := decode.ValidateFormat(t.Format); err != nil {
 			bad(key+".format", "%v", err)
@@ -236,6 +299,20 @@ func (c Config) Validate() error {
 		bad("partition_workers", "must not be negative (0 means one per CPU), got %d", c.PartitionWorkers)
 	}
 	return errors.Join(errs...)
+}
+
+// maxTopicName is Kafka's limit on a topic name, in bytes.
+const maxTopicName = 249
+
+// legalTopic reports whether name has only the characters Kafka allows in
+// a topic name.
+func legalTopic(name string) bool {
+	for _, c := range []byte(name) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return name != "" && name != "." && name != ".."
 }
 
 // unjoin splits an errors.Join result into its parts, so that each can be

@@ -14,8 +14,10 @@ import (
 	"go.uber.org/zap"
 )
 
-// clientOpts are the connection options: brokers, TLS and SASL.
-func (c Config) clientOpts() ([]kgo.Opt, error) {
+// ClientOpts are the connection options, brokers, client id, TLS and SASL,
+// that every Kafka client of the service starts from. Errors name the key
+// of an unreadable TLS or SASL file.
+func (c Config) ClientOpts() ([]kgo.Opt, error) {
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(c.ClientID)}
 	if c.TLS.Enabled {
 		tc, err := c.TLS.config()
@@ -84,6 +86,9 @@ func (s SASLConfig) mechanism() (sasl.Mechanism, error) {
 	}
 	return nil, fmt.Errorf("kafka.sasl.mechanism: unsupported %q", s.Mechanism)
 }
+
+// KgoLogger routes a franz-go client's logs to log, as the source's own.
+func KgoLogger(log *zap.Logger) kgo.Logger { return kgoLogger{log.Sugar()} }
 
 // kgoLogger routes franz-go's logs to zap; franz-go's info is debug here,
 // because the service logs what matters (assignments, commits) itself.

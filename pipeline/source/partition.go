@@ -57,11 +57,15 @@ type partition struct {
 	evs  []event.Event  // the poll's decoded events, reused
 	recs []polledRecord // the poll's records, reused
 
-	next     int64     // next offset to process; -1 before the first record
-	first    int64     // first offset processed; -1 before
-	hw       int64     // high watermark last fetched
-	maxEvent time.Time // latest event time applied
-	progress time.Time // wall time next last moved (or the assignment)
+	next   int64     // next offset to process; -1 before the first record
+	first  int64     // first offset processed; -1 before
+	hw     int64     // high watermark last fetched
+	hwGrew time.Time // wall time hw last increased
+	// transactional: the repartition topic, whose offsets include
+	// transaction markers that are never delivered.
+	transactional bool
+	maxEvent      time.Time // latest event time applied
+	progress      time.Time // wall time next last moved (or the assignment)
 
 	published engine.Stats // the engine's counters last added to the metrics
 }
@@ -122,7 +126,9 @@ func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record,
 	var outcomes [engine.OutcomeOverflow + 1]int
 	defer func() {
 		for t, n := range types {
-			if n > 0 {
+			// Events of the repartition topic were counted, with their
+			// format, by the re-key stage.
+			if n > 0 && st.format != "" {
 				s.m.Events.WithLabelValues(st.format, event.Type(t).String()).Add(float64(n))
 			}
 		}
@@ -164,7 +170,7 @@ func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record,
 				rejs = append(slices.Clip(rejs), r)
 			}
 		}
-		s.countIgnored(res.Ignored)
+		s.m.AddIgnoredSpans(res.Ignored)
 		if len(rejs) > 0 {
 			if err := s.deadLetter(ctx, st, rec, rejs); err != nil {
 				return err
@@ -252,6 +258,14 @@ func (s *Source) apply(ctx context.Context, st *partition, ev *event.Event) (eng
 	}
 }
 
+// caughtUp reports whether every record the last fetch announced was
+// processed. On the repartition topic the offsets after the last record
+// can be transaction markers, never delivered: it is caught up there once
+// the high watermark has not grown since the last poll that moved next.
+func (st *partition) caughtUp() bool {
+	return st.hw <= st.next || st.transactional && !st.hwGrew.After(st.progress)
+}
+
 // advanceIdle moves the watermark of a caught-up partition that has been
 // quiet for kafka.idle_advance to the wall clock (or, if its events are
 // ahead of the clock, on from the engine's event-time frontier by the quiet
@@ -259,7 +273,7 @@ func (s *Source) apply(ctx context.Context, st *partition, ev *event.Event) (eng
 // a later event reopens a workcycle and it is emitted again with a higher
 // version.
 func (s *Source) advanceIdle(ctx context.Context, st *partition, now time.Time) error {
-	if s.cfg.IdleAdvance <= 0 || st.maxEvent.IsZero() || st.hw > st.next {
+	if s.cfg.IdleAdvance <= 0 || st.maxEvent.IsZero() || !st.caughtUp() {
 		return nil
 	}
 	quiet := now.Sub(st.progress)
@@ -289,19 +303,4 @@ func (s *Source) countUnpriced(ev *event.Event) {
 		s.log.Warn("model has no price in the price book; its tokens are counted as unpriced",
 			zap.String("model", ev.Model), zap.String("tenant_id", ev.TenantID))
 	}
-}
-
-func (s *Source) countIgnored(ig decode.Ignored) {
-	if ig.Total() == 0 {
-		return
-	}
-	add := func(kind string, n int) {
-		if n > 0 {
-			s.m.IgnoredSpans.WithLabelValues(kind).Add(float64(n))
-		}
-	}
-	add("not_genai", ig.NotGenAI)
-	add("invoke_agent", ig.InvokeAgent)
-	add("other_operation", ig.OtherOperation)
-	add("failed_model_call", ig.FailedModelCall)
 }

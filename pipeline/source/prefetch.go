@@ -54,7 +54,8 @@ type pollHistory struct {
 	// stored is the partition's key set, loaded on the first poll; nil
 	// before, or without a KeyedHistory.
 	stored *keySet
-	// fresh are the hashes the poll added to stored, for sink.Batch.Keys.
+	// fresh are the hashes the poll added to stored, for sink.Batch.Keys
+	// and detectSplits.
 	fresh []uint64
 	// known holds, for each prefetched workcycle, its in-flight and stored
 	// events (nil: none); it is emptied after every poll.
@@ -82,7 +83,6 @@ func (h *pollHistory) reset() {
 	clear(h.known)
 	clear(h.keys)
 	h.keys = h.keys[:0]
-	h.fresh = h.fresh[:0]
 }
 
 // prefetch answers, before a poll's events are applied, the History
@@ -106,6 +106,7 @@ func (s *Source) prefetch(ctx context.Context, st *partition, evs []event.Event)
 	if h == nil || h.batch == nil {
 		return nil
 	}
+	h.fresh = h.fresh[:0] // kept after the poll for detectSplits
 	if h.keyed != nil && h.stored == nil {
 		loaded, err := retry(ctx, s, st, "cannot read the workcycle keys", func() ([]uint64, error) {
 			return h.keyed.StoredKeys(st.topic, st.id)

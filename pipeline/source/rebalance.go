@@ -11,7 +11,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/awumeter/awumeter/pipeline/commit"
-	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
 )
 
@@ -36,7 +35,7 @@ func (s *Source) onAssigned(_ context.Context, _ *kgo.Client, assigned map[strin
 				s.fail(fmt.Errorf("cannot start the engine of %s/%d: %w", topic, p, err))
 				return
 			}
-			dec, err := decode.New(td.format, td.cfg, decode.Settings{Now: s.set.Now})
+			dec, err := td.new()
 			if err != nil {
 				s.fail(fmt.Errorf("cannot start the decoder of %s/%d: %w", topic, p, err))
 				return
@@ -44,6 +43,7 @@ func (s *Source) onAssigned(_ context.Context, _ *kgo.Client, assigned map[strin
 			s.parts[topicPartition{topic, p}] = &partition{
 				topic: topic, id: p, format: td.format, dec: dec, eng: eng, hist: hist,
 				track: commit.NewPartition(-1), next: -1, first: -1, progress: now,
+				transactional: topic == RepartitionTopic(s.cfg.Group) && len(s.cfg.Unkeyed()) > 0,
 			}
 		}
 	}

@@ -84,6 +84,9 @@ type Source struct {
 	failMu sync.Mutex
 	failed error
 
+	// splitWarned is when a split workcycle of each topic was last logged.
+	splitWarned map[string]time.Time
+
 	statusMu sync.Mutex
 	status   map[topicPartition]PartitionStatus
 	blocked  time.Time // when the oldest sink.Add in progress started, or zero
@@ -93,8 +96,8 @@ type Source struct {
 // topicDecoder makes a topic's decoders: one per assigned partition, since
 // a decoder's scratch state belongs to one goroutine.
 type topicDecoder struct {
-	format string
-	cfg    decode.Config
+	format string // the metrics' format label; "" for the repartition topic
+	new    func() (decode.Decoder, error)
 }
 
 type topicPartition struct {
@@ -131,22 +134,36 @@ func New(cfg Config, set Settings) (*Source, error) {
 		decoders: map[string]topicDecoder{},
 		parts:    map[topicPartition]*partition{},
 		status:   map[topicPartition]PartitionStatus{},
-		inflight: newInflight(),
-		workers:  cfg.PartitionWorkers,
-		letters:  newByteBudget(cfg.DeadLetterMaxBufferedBytes),
+
+		splitWarned: map[string]time.Time{},
+		inflight:    newInflight(),
+		workers:     cfg.PartitionWorkers,
+		letters:     newByteBudget(cfg.DeadLetterMaxBufferedBytes),
 	}
 	if s.workers == 0 {
 		s.workers = runtime.GOMAXPROCS(0)
 	}
-	topics := make([]string, 0, len(cfg.Topics))
+	// The engines consume the topics declared keyed by workcycle and, when
+	// any is not, the repartition topic the re-key stage fills with theirs.
+	var topics []string
 	for i, t := range cfg.Topics {
 		if _, err := decode.New(t.Format, t.Decode, decode.Settings{Now: set.Now}); err != nil {
 			return nil, fmt.Errorf("kafka.topics[%d]: %w", i, err)
 		}
-		s.decoders[t.Name] = topicDecoder{format: t.Format, cfg: t.Decode}
+		if !t.Keyed() {
+			continue
+		}
+		s.decoders[t.Name] = topicDecoder{format: t.Format, new: func() (decode.Decoder, error) {
+			return decode.New(t.Format, t.Decode, decode.Settings{Now: set.Now})
+		}}
 		topics = append(topics, t.Name)
 	}
-	opts, err := cfg.clientOpts()
+	if len(cfg.Unkeyed()) > 0 {
+		name := RepartitionTopic(cfg.Group)
+		s.decoders[name] = topicDecoder{new: func() (decode.Decoder, error) { return RepartitionDecoder{}, nil }}
+		topics = append(topics, name)
+	}
+	opts, err := cfg.ClientOpts()
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +175,9 @@ func New(cfg Config, set Settings) (*Source, error) {
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(reset),
+		// The repartition topic is written in transactions: records of
+		// aborted ones must never reach an engine.
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.Balancers(kgo.CooperativeStickyBalancer()),
 		kgo.DisableAutoCommit(),
 		// Where the brokers create topics on first use, let them create a
@@ -258,7 +278,7 @@ func (s *Source) handle(ctx context.Context, fetches kgo.Fetches) error {
 			return
 		}
 		if fp.HighWatermark > st.hw {
-			st.hw = fp.HighWatermark
+			st.hw, st.hwGrew = fp.HighWatermark, now
 		}
 		if len(fp.Records) > 0 {
 			todo = append(todo, work{st, fp.Records})
@@ -285,6 +305,9 @@ func (s *Source) handle(ctx context.Context, fetches kgo.Fetches) error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	for _, w := range todo {
+		s.detectSplits(w.st, now)
 	}
 	for _, st := range s.parts {
 		if err := s.advanceIdle(ctx, st, now); err != nil {

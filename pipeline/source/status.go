@@ -22,11 +22,22 @@ type PartitionStatus struct {
 	Progress time.Time
 	// OpenWorkcycles have changes not yet emitted.
 	OpenWorkcycles int
+	// Transactional is true for the repartition topic, which the re-key
+	// stage writes in transactions: its high watermark counts transaction
+	// markers and aborted records, which are never delivered.
+	Transactional bool
+	// HighWatermarkGrew is the wall time HighWatermark last increased.
+	HighWatermarkGrew time.Time
 }
 
 // Pending is the number of records fetched-ready but not yet processed,
-// as far as the last fetch knew.
+// as far as the last fetch knew. For a transactional topic it is 0 once
+// the high watermark has not grown since the last processed poll: the
+// offsets left are transaction markers or aborted records.
 func (p PartitionStatus) Pending() int64 {
+	if p.Transactional && !p.HighWatermarkGrew.After(p.Progress) {
+		return 0
+	}
 	next := p.Next
 	if next < 0 {
 		next = p.Committed
@@ -88,6 +99,7 @@ func (s *Source) publish(st *partition) {
 	ps := PartitionStatus{
 		Topic: st.topic, Partition: st.id, Next: st.next, HighWatermark: st.hw,
 		Committed: st.track.LastCommitted(), Progress: st.progress, OpenWorkcycles: stats.Open,
+		Transactional: st.transactional, HighWatermarkGrew: st.hwGrew,
 	}
 	s.statusMu.Lock()
 	s.status[topicPartition{st.topic, st.id}] = ps

@@ -43,6 +43,7 @@ type bench struct {
 
 	dbs    []string
 	groups []string
+	topics []string // topics the runs created (repartition topics), deleted with the others
 	loads  []string // 1-minute load averages: at the start, after each run
 }
 
@@ -266,7 +267,7 @@ func (b *bench) cleanup() {
 			b.logf("warning: cannot delete groups: %v", err)
 		}
 	}
-	if _, err := adm.DeleteTopics(ctx, b.topic, b.dlq); err != nil {
+	if _, err := adm.DeleteTopics(ctx, append([]string{b.topic, b.dlq}, b.topics...)...); err != nil {
 		b.logf("warning: cannot delete topics %s, %s: %v", b.topic, b.dlq, err)
 	}
 	b.logf("removed topics, groups and databases; configs and logs are in %s", b.dir)

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -42,6 +43,7 @@ type options struct {
 	docs               string
 	dir                string
 	keep               bool
+	rekeyed            bool
 }
 
 func main() {
@@ -62,6 +64,7 @@ func main() {
 	flag.StringVar(&o.docs, "docs", "docs/BENCHMARKS.md", "file whose bench-e2e block gets the table; empty: print only")
 	flag.StringVar(&o.dir, "dir", filepath.Join(local, "bench-e2e"), "directory for configs and awumeter logs")
 	flag.BoolVar(&o.keep, "keep", false, "keep the topics, groups and databases for inspection")
+	flag.BoolVar(&o.rekeyed, "rekeyed", true, "also measure the topic declared not keyed by workcycle, through the re-key stage (empty ledger)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -106,6 +109,15 @@ func run(ctx context.Context, o options) error {
 			r.ledger = ledger
 			specs = append(specs, r)
 		}
+	}
+	if o.rekeyed {
+		// The same records through the re-key stage, after the direct
+		// empty-ledger run of the same binary.
+		at := slices.IndexFunc(specs, func(s runSpec) bool { return s.ledger })
+		if at < 0 {
+			at = len(specs)
+		}
+		specs = slices.Insert(specs, at, runSpec{label: "awumeter", bin: o.awumeter, rekeyed: true})
 	}
 	phases := 3 + len(specs)
 

@@ -41,7 +41,7 @@ func (b *bench) report(ctx context.Context, results []result) string {
 	rate := map[runSpec]float64{}
 	for _, r := range rows {
 		rr := float64(b.records) / r.seconds
-		rate[runSpec{label: r.spec.label, ledger: r.spec.ledger}] = rr
+		rate[runSpec{label: r.spec.label, ledger: r.spec.ledger, rekeyed: r.spec.rekeyed}] = rr
 		ch, chPer := "?", "?"
 		if r.chCPU >= 0 {
 			ch = fmt.Sprintf("%.1f", r.chCPU)
@@ -68,6 +68,15 @@ func (b *bench) report(ctx context.Context, results []result) string {
 		if cur > 0 && base > 0 {
 			p("awumeter / baseline rate, %s: %.2f.\n", ledgerName(ledger, b.o.ledgerEvents), cur/base)
 		}
+	}
+	if direct, rekeyed := rate[runSpec{label: "awumeter"}], rate[runSpec{label: "awumeter", rekeyed: true}]; direct > 0 && rekeyed > 0 {
+		p("Re-keyed rate / direct rate, empty ledger: %.2f.", rekeyed/direct)
+		for _, r := range rows {
+			if r.spec.rekeyed && r.rekeyTxns > 0 {
+				p(" The re-key stage committed %s transactions.", commas(int64(r.rekeyTxns)))
+			}
+		}
+		p("\n")
 	}
 	for _, r := range rows {
 		if r.spec.ledger {

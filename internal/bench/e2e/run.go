@@ -20,10 +20,17 @@ type runSpec struct {
 	label  string // awumeter or baseline
 	bin    string
 	ledger bool // against a pre-filled ledger
+	// rekeyed declares the topic not keyed by workcycle, so that every
+	// record passes through the re-key stage first.
+	rekeyed bool
 }
 
 func (s runSpec) name(ledgerEvents int64) string {
-	return s.label + ", " + ledgerName(s.ledger, ledgerEvents)
+	n := s.label + ", " + ledgerName(s.ledger, ledgerEvents)
+	if s.rekeyed {
+		n += ", re-keyed"
+	}
+	return n
 }
 
 func ledgerName(ledger bool, events int64) string {
@@ -44,7 +51,8 @@ type result struct {
 	inserts     map[string]float64
 	lookups     map[string]float64 // awumeter_workcycle_lookups_total by via, when the binary has it
 	prefill     time.Duration
-	keys        int64 // pre-filled workcycle_keys rows
+	keys        int64   // pre-filled workcycle_keys rows
+	rekeyTxns   float64 // committed re-key transactions
 }
 
 // measure runs one awumeter until it has caught up. Caught up means: the
@@ -57,11 +65,20 @@ func (b *bench) measure(ctx context.Context, s runSpec) (result, error) {
 	if s.ledger {
 		kind = "ledger"
 	}
+	if s.rekeyed {
+		kind += "_rekeyed"
+	}
 	name := s.label + "_" + kind
 	db := fmt.Sprintf("bench_e2e_%s_%s", b.stamp, name)
 	group := fmt.Sprintf("bench_e2e_%s_%s", b.stamp, name)
 	b.dbs = append(b.dbs, db)
 	b.groups = append(b.groups, group)
+	if s.rekeyed {
+		// The re-key stage's group and repartition topic (pipeline/source
+		// names them from the group).
+		b.groups = append(b.groups, group+"-rekey")
+		b.topics = append(b.topics, group+"-rekey-repartition")
+	}
 	defer b.dropDB(context.WithoutCancel(ctx), db)
 
 	out, err := exec.CommandContext(ctx, s.bin, "migrate", "--clickhouse", b.o.clickhouse, "--database", db).CombinedOutput()
@@ -88,7 +105,7 @@ func (b *bench) measure(ctx context.Context, s runSpec) (result, error) {
 		return r, err
 	}
 	cfg := filepath.Join(b.dir, name+".yaml")
-	if err := os.WriteFile(cfg, []byte(b.config(group, db, addr)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(b.config(group, db, addr, s.rekeyed)), 0o644); err != nil {
 		return r, err
 	}
 	logPath := filepath.Join(b.dir, name+".log")
@@ -126,6 +143,7 @@ func (b *bench) measure(ctx context.Context, s runSpec) (result, error) {
 	}
 	r.inserts = seriesBy(m, "awumeter_flush_duration_seconds_count", "table")
 	r.lookups = seriesBy(m, "awumeter_workcycle_lookups_total", "via")
+	r.rekeyTxns = m[`awumeter_rekey_transactions_total{result="committed"}`]
 	b.logf("caught up in %.1f s: %.0f records/s; awumeter %.1f CPU-s, peak RSS %.0f MiB; ClickHouse %.1f CPU-s",
 		r.seconds, float64(b.records)/r.seconds, r.awumeterCPU, float64(r.peakRSS)/(1<<20), r.chCPU)
 	stopStart := time.Now()
@@ -193,7 +211,11 @@ func (b *bench) caughtUp(ctx context.Context, db string) bool {
 
 // config is the run's configuration: the defaults of
 // deploy/awumeter.example.yaml but for the names and addresses.
-func (b *bench) config(group, db, httpAddr string) string {
+func (b *bench) config(group, db, httpAddr string, rekeyed bool) string {
+	unkeyed := "" // a baseline binary may not know the key
+	if rekeyed {
+		unkeyed = "\n      keyed_by_workcycle: false"
+	}
 	return fmt.Sprintf(`# written by make bench-e2e
 kafka:
   brokers: [%s]
@@ -201,7 +223,7 @@ kafka:
   client_id: awumeter-bench-e2e
   topics:
     - name: %s
-      format: json
+      format: json%s
   auto_offset_reset: earliest
   dead_letter_topic: %s
 clickhouse:
@@ -212,7 +234,7 @@ http:
 log:
   level: info
   format: json
-`, b.o.kafka, group, b.topic, b.dlq, b.o.clickhouse, db, httpAddr)
+`, b.o.kafka, group, b.topic, unkeyed, b.dlq, b.o.clickhouse, db, httpAddr)
 }
 
 // child is a running awumeter.

@@ -31,13 +31,28 @@ import (
 // reordering, conflicts and malformed records.
 func Telemetry(t testing.TB, n int, seed int64) *gen.Stream {
 	t.Helper()
+	return telemetry(t, n, seed, 0.01)
+}
+
+// TelemetryForAnyOrder is Telemetry without conflicts (an event id re-sent
+// with different content), whose outcome is the order of delivery: the
+// first copy stands (docs/engine.md). Records produced without a key reach
+// the engines in an order no producer chose, so only a stream without
+// conflicts has one right answer whatever the partitioning.
+func TelemetryForAnyOrder(t testing.TB, n int, seed int64) *gen.Stream {
+	t.Helper()
+	return telemetry(t, n, seed, 0)
+}
+
+func telemetry(t testing.TB, n int, seed int64, conflicts float64) *gen.Stream {
+	t.Helper()
 	cfg := gen.DefaultConfig()
 	cfg.Seed = seed
 	cfg.Workcycles = n
 	cfg.Start = time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Hour) // well inside every time bound
 	cfg.Span = 30 * time.Minute
 	cfg.DuplicateRate = 0.08
-	cfg.ConflictRate = 0.01
+	cfg.ConflictRate = conflicts
 	cfg.LateRate = 0.03
 	cfg.LateDelay = 20 * time.Minute
 	cfg.MalformedRate = 0.01
@@ -385,4 +400,74 @@ func RequireCommittedAtEnd(t testing.TB, k *testenv.Kafka, group, topic string) 
 			t.Errorf("partition %d: committed %d (found %t), end offset %d", o.Partition, c.At, ok, o.Offset)
 		}
 	})
+}
+
+// ProduceUnkeyed produces records with franz-go's round-robin partitioner
+// and no key, as kcat, many HTTP gateways and the OpenTelemetry Collector
+// without partition_traces_by_id do: a workcycle's records land on every
+// partition.
+func ProduceUnkeyed(t testing.TB, brokers []string, topic string, recs []gen.Record) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic),
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()), kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	krs := make([]*kgo.Record, len(recs))
+	for i, r := range recs {
+		krs[i] = &kgo.Record{Value: r.Line}
+	}
+	if err := cl.ProduceSync(testenv.Context(t, time.Minute), krs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+}
+
+// Unkeyed returns cfg with every topic declared not keyed by workcycle, so
+// that the re-key stage consumes them.
+func Unkeyed(cfg config.Config) config.Config {
+	no := false
+	cfg.Kafka.Topics = append([]source.TopicConfig(nil), cfg.Kafka.Topics...)
+	for i := range cfg.Kafka.Topics {
+		cfg.Kafka.Topics[i].KeyedByWorkcycle = &no
+	}
+	return cfg
+}
+
+// CommittedDeadLetters reads the dead-letter topic read_committed, as a
+// consumer that must not see letters of aborted re-key transactions does,
+// until a poll finds nothing for 3s, and counts the letters by value. Call
+// it once the service has stopped.
+func CommittedDeadLetters(t testing.TB, k *testenv.Kafka, dlq string) map[string]int {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers...), kgo.ConsumeTopics(dlq),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := testenv.Context(t, time.Minute)
+	got := map[string]int{}
+	for ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		fs := cl.PollFetches(pctx)
+		cancel()
+		if fs.NumRecords() == 0 {
+			break
+		}
+		fs.EachRecord(func(r *kgo.Record) { got[string(r.Value)]++ })
+	}
+	return got
+}
+
+// MalformedLines counts the malformed records of recs by value: the dead
+// letters they must become.
+func MalformedLines(recs []gen.Record) map[string]int {
+	want := map[string]int{}
+	for _, r := range recs {
+		if r.Kind == gen.KindMalformed {
+			want[string(r.Line)]++
+		}
+	}
+	return want
 }

@@ -1,0 +1,22 @@
+// Package rekey is the re-key stage of `awumeter run`. It makes results
+// independent of how producers partition their records.
+//
+// The engines need every event of a workcycle on one partition. Topics not
+// declared kafka.topics[i].keyed_by_workcycle (by default the OTLP ones:
+// the OpenTelemetry Collector keys by trace id or not at all) are consumed
+// here instead, by the consumer group "<group>-rekey". Each record is
+// decoded; its events are produced to the repartition topic
+// "<group>-rekey-repartition" in event.AppendBinary's encoding, keyed by
+// (tenant_id, workcycle_id), and the engines consume that topic.
+//
+// Each poll is one Kafka transaction (franz-go's GroupTransactSession):
+// the re-keyed events, the poll's dead letters and the input offsets commit
+// together or not at all, so a crash neither loses nor duplicates a
+// re-keyed event, and the engines read the repartition topic read_committed.
+// Rejected records are dead-lettered here, with their original bytes, and
+// never reach the repartition topic.
+//
+//	input ──decode──▶ events ──engine.Check──▶ repartition topic (key: tenant, workcycle)
+//	        └── rejections ──────────────────▶ dead-letter topic
+//	input offsets ─────────────────────────────▶ committed in the same transaction
+package rekey

@@ -1,0 +1,388 @@
+package rekey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/awumeter/awumeter/internal/metrics"
+	"github.com/awumeter/awumeter/pipeline/deadletter"
+	"github.com/awumeter/awumeter/pipeline/decode"
+	"github.com/awumeter/awumeter/pipeline/engine"
+	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/source"
+)
+
+// Headers on every repartition record: where its event was read. They are
+// provenance for people reading the topic or a dead letter of it; the
+// engines do not use them.
+const (
+	HeaderSourceTopic     = "awumeter.rekey.source.topic"
+	HeaderSourcePartition = "awumeter.rekey.source.partition"
+	HeaderSourceOffset    = "awumeter.rekey.source.offset"
+)
+
+// Settings is what code, not the user, provides to a Stage.
+type Settings struct {
+	// Logger defaults to a no-op logger.
+	Logger *zap.Logger
+	// Metrics defaults to a private set nobody reads.
+	Metrics *metrics.Metrics
+	// Now is the decoders' clock for time bounds; nil means time.Now.
+	Now func() time.Time
+	// BeforeEnd, if set, is called after a transaction's records are
+	// flushed to the brokers and before it is committed, with the
+	// transaction's number (from 1). The command uses it to inject a crash
+	// in tests.
+	BeforeEnd func(n int)
+	// ClientOpts are appended to the Kafka client's options (tests).
+	ClientOpts []kgo.Opt
+}
+
+// binarySizeHint is the capacity a repartition value starts with, enough
+// for most events' encoding.
+const binarySizeHint = 160
+
+// pollWait bounds one poll, so that shutdown is noticed when nothing arrives.
+const pollWait = 250 * time.Millisecond
+
+// Stage is a running member of the re-key group. Create it with New, run it
+// with Run, and stop it with Close after Run has returned.
+type Stage struct {
+	kcfg  source.Config
+	cfg   Config
+	set   Settings
+	log   *zap.Logger
+	m     *metrics.Metrics
+	sess  *kgo.GroupTransactSession
+	topic string // the repartition topic
+	id    string // the transactional id
+
+	decoders map[string]topicDecoder
+	// bg outlives Run's context: a transaction begun is always ended.
+	bg     context.Context
+	cancel context.CancelFunc
+
+	txns   int
+	evs    []event.Event // one record's events, reused
+	warned map[decode.Reason]bool
+}
+
+type topicDecoder struct {
+	format string
+	dec    decode.Decoder
+}
+
+// New validates the configuration and creates the transactional client for
+// the topics of kcfg not declared keyed by workcycle; it joins the group on
+// the first poll. It is an error to call it when every topic is keyed.
+func New(kcfg source.Config, cfg Config, set Settings) (*Stage, error) {
+	if err := errors.Join(kcfg.Validate(), cfg.Validate()); err != nil {
+		return nil, err
+	}
+	inputs := kcfg.Unkeyed()
+	if len(inputs) == 0 {
+		return nil, errors.New("rekey: every topic is declared keyed_by_workcycle; there is nothing to re-key")
+	}
+	if set.Logger == nil {
+		set.Logger = zap.NewNop()
+	}
+	if set.Metrics == nil {
+		set.Metrics = metrics.New("")
+	}
+	if set.Now == nil {
+		set.Now = time.Now
+	}
+	s := &Stage{
+		kcfg: kcfg, cfg: cfg, set: set, log: set.Logger, m: set.Metrics,
+		topic:    source.RepartitionTopic(kcfg.Group),
+		id:       cfg.TransactionalID,
+		decoders: map[string]topicDecoder{},
+		warned:   map[decode.Reason]bool{},
+	}
+	if s.id == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "localhost"
+		}
+		s.id = source.RekeyGroup(kcfg.Group) + "-" + host + "-" + strconv.Itoa(os.Getpid())
+	}
+	var topics []string
+	for i, t := range inputs {
+		dec, err := decode.New(t.Format, t.Decode, decode.Settings{Now: set.Now})
+		if err != nil {
+			return nil, fmt.Errorf("kafka.topics[%d]: %w", i, err)
+		}
+		s.decoders[t.Name] = topicDecoder{format: t.Format, dec: dec}
+		topics = append(topics, t.Name)
+	}
+	opts, err := kcfg.ClientOpts()
+	if err != nil {
+		return nil, err
+	}
+	reset := kgo.NewOffset().AtStart()
+	if kcfg.AutoOffsetReset == "latest" {
+		reset = kgo.NewOffset().AtEnd()
+	}
+	opts = append(opts,
+		kgo.ConsumerGroup(source.RekeyGroup(kcfg.Group)),
+		kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(reset),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.SessionTimeout(kcfg.SessionTimeout),
+		kgo.RebalanceTimeout(kcfg.RebalanceTimeout),
+		kgo.TransactionalID(s.id),
+		kgo.TransactionTimeout(cfg.TransactionTimeout),
+		// murmur2 of the key, Kafka's default partitioner: one workcycle,
+		// one partition, whatever client reads the topic.
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		kgo.AllowAutoTopicCreation(), // a missing dead-letter topic, as the source does
+		kgo.WithLogger(source.KgoLogger(s.log.Named("kgo"))),
+	)
+	opts = append(opts, set.ClientOpts...)
+	sess, err := kgo.NewGroupTransactSession(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create the re-key stage's Kafka client: %w", err)
+	}
+	s.sess = sess
+	s.bg, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Topic is the repartition topic the stage produces to.
+func (s *Stage) Topic() string { return s.topic }
+
+// TransactionalID is the stage's transactional id.
+func (s *Stage) TransactionalID() string { return s.id }
+
+// Client is the underlying Kafka client, for admin calls. It must not be
+// used to produce or manage transactions.
+func (s *Stage) Client() *kgo.Client { return s.sess.Client() }
+
+// Run re-keys until ctx ends (it then returns nil, after ending the
+// transaction in progress) or a transaction cannot be ended, which franz-go
+// reports only for errors no retry cures; the caller should then stop and
+// restart, resuming from the last committed transaction. Call Close
+// afterwards in both cases.
+func (s *Stage) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, pollWait)
+		fetches := s.sess.PollRecords(pctx, s.kcfg.MaxPollRecords)
+		cancel()
+		if fetches.IsClientClosed() {
+			return nil
+		}
+		fetches.EachError(func(topic string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				s.log.Warn("fetch error", zap.String("topic", topic), zap.Int32("partition", p), zap.Error(err))
+			}
+		})
+		if fetches.NumRecords() == 0 {
+			continue
+		}
+		if err := s.transact(fetches); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// transact re-keys one poll in one transaction. Its counts reach the
+// metrics only if it commits: an aborted transaction's records are read
+// and counted again.
+func (s *Stage) transact(fetches kgo.Fetches) error {
+	if err := s.sess.Begin(); err != nil {
+		return fmt.Errorf("cannot begin a re-key transaction: %w", err)
+	}
+	s.txns++
+	var (
+		mu     sync.Mutex
+		failed error
+		c      counts
+	)
+	promise := func(_ *kgo.Record, err error) {
+		if err != nil {
+			mu.Lock()
+			if failed == nil {
+				failed = err
+			}
+			mu.Unlock()
+		}
+	}
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		td, ok := s.decoders[fp.Topic]
+		if !ok {
+			return
+		}
+		c.add(&c.records, fp.Topic, len(fp.Records))
+		for _, r := range fp.Records {
+			rec := decode.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+				Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+			for _, h := range r.Headers {
+				rec.Headers = append(rec.Headers, decode.Header{Key: h.Key, Value: h.Value})
+			}
+			var res decode.Result
+			s.evs, res = td.dec.Decode(&rec, s.evs[:0])
+			c.ignored = addIgnored(c.ignored, res.Ignored)
+			rejs := res.Rejections
+			for i := range s.evs {
+				ev := &s.evs[i]
+				c.add(&c.events, td.format+"\x00"+ev.Type.String(), 1)
+				if o := engine.Check(ev); o != 0 {
+					if rej, refused := source.Refusal(o, ev); refused {
+						rejs = append(rejs, rej)
+					}
+					c.add(&c.outcomes, o.String(), 1)
+					continue
+				}
+				s.produce(ev, r, promise)
+				c.produced++
+			}
+			if len(rejs) > 0 {
+				c.add(&c.letters, string(rejs[0].Reason), 1)
+				s.deadLetter(&rec, rejs, promise)
+			}
+		}
+	})
+	// Flushing first lets the crash hook run with every record at the
+	// brokers but nothing committed.
+	if err := s.sess.Client().Flush(s.bg); err != nil {
+		return fmt.Errorf("cannot flush a re-key transaction: %w", err)
+	}
+	if s.set.BeforeEnd != nil {
+		s.set.BeforeEnd(s.txns)
+	}
+	mu.Lock()
+	commit := failed == nil
+	mu.Unlock()
+	if !commit {
+		s.log.Warn("a re-key produce failed; aborting the transaction, its records are read again", zap.Error(failed))
+	}
+	committed, err := s.sess.End(s.bg, kgo.TransactionEndTry(commit))
+	if err != nil {
+		s.m.RekeyTransactions.WithLabelValues("aborted").Inc()
+		return fmt.Errorf("cannot end a re-key transaction (the next start resumes from the last committed one): %w", err)
+	}
+	if !committed {
+		s.m.RekeyTransactions.WithLabelValues("aborted").Inc()
+		s.log.Info("re-key transaction aborted (a rebalance or a failed produce); its records are read again")
+		return nil
+	}
+	s.m.RekeyTransactions.WithLabelValues("committed").Inc()
+	c.publish(s.m)
+	return nil
+}
+
+// counts are one transaction's contributions to the metrics.
+type counts struct {
+	records, events, outcomes, letters map[string]int
+	ignored                            decode.Ignored
+	produced                           int
+}
+
+func (c *counts) add(m *map[string]int, key string, n int) {
+	if *m == nil {
+		*m = map[string]int{}
+	}
+	(*m)[key] += n
+}
+
+func addIgnored(a, b decode.Ignored) decode.Ignored {
+	a.NotGenAI += b.NotGenAI
+	a.InvokeAgent += b.InvokeAgent
+	a.OtherOperation += b.OtherOperation
+	a.FailedModelCall += b.FailedModelCall
+	return a
+}
+
+func (c *counts) publish(m *metrics.Metrics) {
+	for t, n := range c.records {
+		m.Records.WithLabelValues(t).Add(float64(n))
+	}
+	for k, n := range c.events {
+		format, typ, _ := strings.Cut(k, "\x00")
+		m.Events.WithLabelValues(format, typ).Add(float64(n))
+	}
+	for o, n := range c.outcomes {
+		m.Outcomes.WithLabelValues(o).Add(float64(n))
+	}
+	for r, n := range c.letters {
+		m.DeadLetters.WithLabelValues(r).Add(float64(n))
+	}
+	m.AddIgnoredSpans(c.ignored)
+	m.RekeyedEvents.Add(float64(c.produced))
+}
+
+// produce writes ev to the repartition topic, keyed by its workcycle. The
+// record's value is a fresh slice: franz-go holds it until the promise.
+func (s *Stage) produce(ev *event.Event, src *kgo.Record, promise func(*kgo.Record, error)) {
+	value, _ := ev.AppendBinary(make([]byte, 0, binarySizeHint))
+	r := &kgo.Record{
+		Topic: s.topic,
+		Key:   source.RepartitionKey(nil, ev.TenantID, ev.WorkcycleID),
+		Value: value,
+		Headers: []kgo.RecordHeader{
+			{Key: HeaderSourceTopic, Value: []byte(src.Topic)},
+			{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(src.Partition), 10)},
+			{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, src.Offset, 10)},
+		},
+	}
+	s.sess.Produce(s.bg, r, promise)
+}
+
+// deadLetter produces the record with its original key, value and headers
+// to the dead-letter topic, in the transaction; without one it is logged
+// and counted.
+func (s *Stage) deadLetter(rec *decode.Record, rejs []decode.Rejection, promise func(*kgo.Record, error)) {
+	letter, ok := deadletter.New(rec, rejs)
+	if !ok {
+		return
+	}
+	fields := []zap.Field{zap.String("reason", string(letter.Reason)), zap.String("detail", letter.Detail),
+		zap.String("topic", rec.Topic), zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset)}
+	if !s.warned[letter.Reason] {
+		s.warned[letter.Reason] = true
+		s.log.Warn("record rejected by the re-key stage (further rejections for this reason are logged at debug level)", fields...)
+	} else {
+		s.log.Debug("record rejected by the re-key stage", fields...)
+	}
+	if s.kcfg.DeadLetterTopic == "" {
+		return
+	}
+	hs := letter.KafkaHeaders()
+	kr := &kgo.Record{Topic: s.kcfg.DeadLetterTopic,
+		Key: letter.Key, Value: letter.Value, Headers: make([]kgo.RecordHeader, len(hs))}
+	for i, h := range hs {
+		kr.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+	}
+	s.sess.Produce(s.bg, kr, promise)
+}
+
+// Close leaves the group and closes the client within ctx; call it after
+// Run returned. A transaction left open by a failed End is aborted by the
+// brokers after rekey.transaction_timeout.
+func (s *Stage) Close(ctx context.Context) error {
+	defer s.cancel()
+	done := make(chan struct{})
+	go func() {
+		s.sess.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.cancel()
+		return fmt.Errorf("the re-key stage did not leave its group in time: %w", ctx.Err())
+	}
+}
