@@ -4,7 +4,7 @@ GO ?= go
 STACK := deploy/local/stack.sh
 GOTEST_FLAGS ?= -count=1 -timeout 15m
 
-.PHONY: all build vet test test-unit test-cluster bench bench-e2e fuzz up down status demo clean
+.PHONY: all build vet test test-unit test-cluster test-collector bench bench-e2e fuzz up down status demo clean collector
 
 all: build
 
@@ -67,6 +67,19 @@ status:
 
 demo: build
 	deploy/demo.sh
+
+## collector: build the local OpenTelemetry Collector (OTLP receiver, batch,
+## Kafka exporter) into .local/otelcol; a no-op when it is up to date. Tests
+## that use testenv.Collector need it; run it with deploy/local/otelcol.sh start.
+collector:
+	deploy/local/otelcol.sh install
+
+## test-collector: interop with a real OpenTelemetry Collector: spans sent with
+## the Go SDK pass through it and Kafka to awumeter and ClickHouse. Builds the
+## Collector first (about 5 minutes the first time). .ci/run runs it after test.
+test-collector: collector
+	AWUMETER_REQUIRE_STACK=1 AWUMETER_REQUIRE_COLLECTOR=1 $(STACK) run \
+	  $(GO) test $(GOTEST_FLAGS) -run Collector ./internal/testenv/ ./internal/service/
 
 clean:
 	rm -rf bin

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/awumeter/awumeter/internal/config"
 	"github.com/awumeter/awumeter/internal/textsafe"
+	"github.com/awumeter/awumeter/pipeline/source"
 )
 
 func init() {
@@ -21,7 +23,8 @@ func init() {
 			Short: "Validate a configuration file and list every problem",
 			Long: `Check loads FILE as awumeter run would (with AWUMETER_* environment
 overrides), and prints every problem, each named by its key. It exits with
-status 1 if there is any. With --print it also prints the effective
+status 1 if there is any. It names the topics the re-key stage will read
+(those not keyed_by_workcycle). With --print it also prints the effective
 configuration, secrets redacted.`,
 			Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -39,6 +42,15 @@ configuration, secrets redacted.`,
 					return exitCode(1)
 				}
 				fmt.Fprintf(out, "%s: ok\n", textsafe.Terminal(args[0]))
+				if unkeyed := cfg.Kafka.Unkeyed(); len(unkeyed) > 0 {
+					names := make([]string, len(unkeyed))
+					for i, t := range unkeyed {
+						names[i] = t.Name
+					}
+					fmt.Fprintf(out, "re-keyed (not keyed_by_workcycle): %s, through topic %s in group %s\n",
+						textsafe.Terminal(strings.Join(names, ", ")), textsafe.Terminal(source.RepartitionTopic(cfg.Kafka.Group)),
+						textsafe.Terminal(source.RekeyGroup(cfg.Kafka.Group)))
+				}
 				return nil
 			},
 		}

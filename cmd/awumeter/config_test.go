@@ -28,8 +28,10 @@ func TestConfigCheckAcceptsTheSample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("err %v, stderr %s", err, errOut)
 	}
-	if !strings.HasSuffix(strings.TrimSpace(out), ": ok") {
-		t.Fatalf("stdout %q", out)
+	want := "../../deploy/awumeter.example.yaml: ok\n" +
+		"re-keyed (not keyed_by_workcycle): agent-traces, through topic awumeter-rekey-repartition in group awumeter-rekey\n"
+	if out != want {
+		t.Fatalf("stdout %q, want %q", out, want)
 	}
 }
 

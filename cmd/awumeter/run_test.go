@@ -158,6 +158,7 @@ func TestCrashInReKeyingLosesAndDoublesNothing(t *testing.T) {
 	servicetest.Migrate(t, ch)
 	topic, dlq, group := k.Topic(t, 3), k.Topic(t, 1), k.Group(t)
 	stream := servicetest.TelemetryForAnyOrder(t, 200, 13)
+	servicetest.CleanupRepartition(t, k, group)
 	servicetest.ProduceUnkeyed(t, k.Brokers, topic, stream.Records)
 
 	cfg := servicetest.Unkeyed(servicetest.Config(k, ch, topic, group, dlq))

@@ -33,6 +33,7 @@ func TestUnkeyedProductionGivesTheKeyedRows(t *testing.T) {
 	ctx := testenv.Context(t, 3*time.Minute)
 	run := func(topic, dlq string, ch *testenv.ClickHouse, rekeyed bool) (*service.Service, string) {
 		group := k.Group(t)
+		servicetest.CleanupRepartition(t, k, group)
 		cfg := servicetest.Config(k, ch, topic, group, dlq)
 		if rekeyed {
 			cfg = servicetest.Unkeyed(cfg)

@@ -39,7 +39,8 @@ type Config struct {
 	Retention time.Duration `yaml:"retention"`
 	// TransactionalID identifies this instance's transactional producer.
 	// Empty, the default, derives "<group>-rekey-<hostname>-<pid>", unique
-	// per process on a host; a fixed value per instance (e.g. a
+	// per process on a host (in a container, whose pid is usually 1, as
+	// unique as its hostname); a fixed value per instance (e.g. a
 	// StatefulSet pod name) lets a restarted instance abort its
 	// predecessor's open transaction at once. Two running instances must
 	// never share one: the brokers fence the older.

@@ -13,8 +13,12 @@
 // the re-keyed events, the poll's dead letters and the input offsets commit
 // together or not at all, so a crash neither loses nor duplicates a
 // re-keyed event, and the engines read the repartition topic read_committed.
-// Rejected records are dead-lettered here, with their original bytes, and
-// never reach the repartition topic.
+// Rejected records, and events the engine would refuse on their own
+// (engine.Check), are dead-lettered here, with their original bytes, and
+// never reach the repartition topic. Only a refusal that depends on a
+// workcycle's state (a sum past int64) happens in the engines, whose letter
+// holds the repartition record; its awumeter.rekey.source.* headers name
+// the original.
 //
 //	input ──decode──▶ events ──engine.Check──▶ repartition topic (key: tenant, workcycle)
 //	        └── rejections ──────────────────▶ dead-letter topic

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -18,10 +19,6 @@ import (
 // workcycles to other partitions, so a rekey.partitions that differs from
 // it is an error. It returns the topic's partition count.
 func (s *Stage) EnsureTopic(ctx context.Context) (int32, error) {
-	return s.ensureTopic(ctx, 0)
-}
-
-func (s *Stage) ensureTopic(ctx context.Context, attempt int) (int32, error) {
 	adm := kadm.NewClient(s.sess.Client()) // not closed: that would close the client
 	inputs := make([]string, 0, len(s.decoders))
 	for t := range s.decoders {
@@ -62,8 +59,11 @@ func (s *Stage) ensureTopic(ctx context.Context, attempt int) (int32, error) {
 	if err == nil {
 		err = resp.Err
 	}
-	if errors.Is(err, kerr.TopicAlreadyExists) && attempt < 3 {
-		return s.ensureTopic(ctx, attempt+1) // another instance created it meanwhile
+	if errors.Is(err, kerr.TopicAlreadyExists) {
+		// Another instance created it meanwhile (replicas started
+		// together); the brokers' metadata lists it once its partitions
+		// have leaders.
+		return s.awaitTopic(ctx, adm)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("cannot create the repartition topic %q (%d partitions): %w", s.topic, n, err)
@@ -71,6 +71,41 @@ func (s *Stage) ensureTopic(ctx context.Context, attempt int) (int32, error) {
 	s.log.Info("repartition topic created", zap.String("topic", s.topic), zap.Int32("partitions", n),
 		zap.Int16("replication_factor", s.cfg.ReplicationFactor), zap.Duration("retention", s.cfg.Retention))
 	return n, nil
+}
+
+// awaitTopic waits, within ctx, until the repartition topic another
+// instance just created is listed with a leader for every partition, and
+// checks it as EnsureTopic checks an existing one.
+func (s *Stage) awaitTopic(ctx context.Context, adm *kadm.Client) (int32, error) {
+	backoff := 50 * time.Millisecond
+	for {
+		details, err := adm.ListTopics(ctx, s.topic)
+		if err == nil {
+			if d, ok := details[s.topic]; ok && d.Err == nil && len(d.Partitions) > 0 && leaders(d) {
+				n := int32(len(d.Partitions))
+				if s.cfg.Partitions != 0 && s.cfg.Partitions != n {
+					return 0, fmt.Errorf("rekey.partitions: another instance created the repartition topic %q with %d partitions, not %d; give every instance the same rekey.partitions", s.topic, n, s.cfg.Partitions)
+				}
+				s.log.Info("repartition topic created by another instance", zap.String("topic", s.topic), zap.Int32("partitions", n))
+				return n, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("the repartition topic %q exists but is not listed with leaders: %w", s.topic, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+func leaders(d kadm.TopicDetail) bool {
+	for _, p := range d.Partitions {
+		if p.Leader < 0 || p.Err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func ptr[T any](v T) *T { return &v }

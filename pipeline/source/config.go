@@ -206,10 +206,19 @@ func DefaultTopicConfig() TopicConfig {
 
 // UnmarshalYAML starts every topic entry from DefaultTopicConfig, so that an
 // entry names only what it changes. Unknown keys are errors.
+// An unset keyed_by_workcycle is resolved from the format, so that a
+// printed configuration shows the value in effect.
 func (t *TopicConfig) UnmarshalYAML(n *yaml.Node) error {
 	*t = DefaultTopicConfig()
 	type plain TopicConfig
-	return strictyaml.DecodeNode(n, (*plain)(t))
+	if err := strictyaml.DecodeNode(n, (*plain)(t)); err != nil {
+		return err
+	}
+	if t.KeyedByWorkcycle == nil {
+		keyed := t.Keyed()
+		t.KeyedByWorkcycle = &keyed
+	}
+	return nil
 }
 
 // Validate reports every invalid value, naming its YAML key.

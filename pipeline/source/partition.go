@@ -61,8 +61,13 @@ type partition struct {
 	first  int64     // first offset processed; -1 before
 	hw     int64     // high watermark last fetched
 	hwGrew time.Time // wall time hw last increased
-	// transactional: the repartition topic, whose offsets include
-	// transaction markers that are never delivered.
+	// drained: the last fetch that returned the partition returned no
+	// record for it, so nothing before hw is left to deliver.
+	drained bool
+	// transactional: the repartition topic. Its offsets below hw that are
+	// never delivered (transaction markers, aborted records) leave hw above
+	// next for good, and franz-go returns no fetch at all while nothing
+	// new is committed, so drained is not always learnt.
 	transactional bool
 	maxEvent      time.Time // latest event time applied
 	progress      time.Time // wall time next last moved (or the assignment)
@@ -258,12 +263,12 @@ func (s *Source) apply(ctx context.Context, st *partition, ev *event.Event) (eng
 	}
 }
 
-// caughtUp reports whether every record the last fetch announced was
-// processed. On the repartition topic the offsets after the last record
-// can be transaction markers, never delivered: it is caught up there once
-// the high watermark has not grown since the last poll that moved next.
+// caughtUp reports whether every record the brokers had was processed: hw
+// is not above next, or the last fetch found nothing more to deliver, or,
+// on the repartition topic, hw has not grown since the last poll that
+// processed records of the partition.
 func (st *partition) caughtUp() bool {
-	return st.hw <= st.next || st.transactional && !st.hwGrew.After(st.progress)
+	return st.hw <= st.next || st.drained || st.transactional && !st.hwGrew.After(st.progress)
 }
 
 // advanceIdle moves the watermark of a caught-up partition that has been

@@ -280,6 +280,10 @@ func (s *Source) handle(ctx context.Context, fetches kgo.Fetches) error {
 		if fp.HighWatermark > st.hw {
 			st.hw, st.hwGrew = fp.HighWatermark, now
 		}
+		// A partition in a fetch without records has nothing left to
+		// deliver: franz-go buffers one fetch per broker and fetches
+		// again only once it is polled.
+		st.drained = len(fp.Records) == 0 && fp.Err == nil
 		if len(fp.Records) > 0 {
 			todo = append(todo, work{st, fp.Records})
 		}

@@ -22,20 +22,16 @@ type PartitionStatus struct {
 	Progress time.Time
 	// OpenWorkcycles have changes not yet emitted.
 	OpenWorkcycles int
-	// Transactional is true for the repartition topic, which the re-key
-	// stage writes in transactions: its high watermark counts transaction
-	// markers and aborted records, which are never delivered.
-	Transactional bool
-	// HighWatermarkGrew is the wall time HighWatermark last increased.
-	HighWatermarkGrew time.Time
+	// CaughtUp: every record the brokers had was processed (see
+	// partition.caughtUp); offsets below the high watermark that are never
+	// delivered (transaction markers, aborted records) wait for nothing.
+	CaughtUp bool
 }
 
 // Pending is the number of records fetched-ready but not yet processed,
-// as far as the last fetch knew. For a transactional topic it is 0 once
-// the high watermark has not grown since the last processed poll: the
-// offsets left are transaction markers or aborted records.
+// as far as the last fetch knew: 0 once the partition is caught up.
 func (p PartitionStatus) Pending() int64 {
-	if p.Transactional && !p.HighWatermarkGrew.After(p.Progress) {
+	if p.CaughtUp {
 		return 0
 	}
 	next := p.Next
@@ -99,7 +95,7 @@ func (s *Source) publish(st *partition) {
 	ps := PartitionStatus{
 		Topic: st.topic, Partition: st.id, Next: st.next, HighWatermark: st.hw,
 		Committed: st.track.LastCommitted(), Progress: st.progress, OpenWorkcycles: stats.Open,
-		Transactional: st.transactional, HighWatermarkGrew: st.hwGrew,
+		CaughtUp: st.caughtUp(),
 	}
 	s.statusMu.Lock()
 	s.status[topicPartition{st.topic, st.id}] = ps
