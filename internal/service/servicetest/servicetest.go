@@ -380,6 +380,21 @@ func OfflineTotals(t testing.TB, recs []gen.Record, cfg engine.Config) (awus, in
 	return awus, input, cost
 }
 
+// RequireRollupTotals requires the rollups of the database to hold the
+// AWUs, input tokens and token cost of the offline result of recs: nothing
+// counted twice by a replay or a re-emission, nothing missing.
+func RequireRollupTotals(t testing.TB, ctx context.Context, ch *testenv.ClickHouse, recs []gen.Record) {
+	t.Helper()
+	wantAWUs, wantInput, wantCost := OfflineTotals(t, recs, EngineConfig())
+	awus, input, cost, err := RollupTotals(ctx, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if awus != wantAWUs || input != wantInput || !cost.Equal(wantCost) {
+		t.Fatalf("rollups: %d AWUs, %d input tokens, cost %s; want %d, %d, %s", awus, input, cost, wantAWUs, wantInput, wantCost)
+	}
+}
+
 // RequireCommittedAtEnd requires every partition's committed offset to be
 // its end offset, as after a clean shutdown once caught up: nothing is left
 // open and nothing uncommitted. An empty partition needs no commit.
