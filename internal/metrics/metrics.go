@@ -60,6 +60,9 @@ type Metrics struct {
 	// transactions by result (committed, aborted).
 	RekeyedEvents     prometheus.Counter
 	RekeyTransactions *prometheus.CounterVec // result
+	// RekeyLag is, per input partition the re-key stage owns, the records
+	// between its last committed transaction and the high watermark.
+	RekeyLag *prometheus.GaugeVec // topic, partition
 
 	FlushDuration *prometheus.HistogramVec // table
 	FlushErrors   *prometheus.CounterVec   // table
@@ -120,6 +123,8 @@ func New(version string) *Metrics {
 			"Events the re-key stage produced to the repartition topic in committed transactions."),
 		RekeyTransactions: f.counterVec("rekey_transactions_total",
 			"Transactions of the re-key stage by result: committed, or aborted (a rebalance or a failed produce; the records are read again).", "result"),
+		RekeyLag: f.gaugeVec("rekey_lag",
+			"Records of each input partition the re-key stage owns between its last committed transaction and the partition's high watermark, as last fetched.", "topic", "partition"),
 		RowsEmitted: f.counterVec("rows_emitted_total",
 			"Rows the engine emitted, by table (workcycles, awus, awu_models, events).", "table"),
 

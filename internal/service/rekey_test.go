@@ -60,7 +60,8 @@ func TestUnkeyedProductionGivesTheKeyedRows(t *testing.T) {
 	}
 	body := get(t, "http://"+unkeyedSvc.Addr().String()+"/metrics")
 	for _, m := range []string{`awumeter_rekey_transactions_total{result="committed"}`, "awumeter_rekeyed_events_total ",
-		`awumeter_records_total{topic="` + source.RepartitionTopic(group) + `"}`, `awumeter_records_total{topic="` + unkeyed + `"}`} {
+		`awumeter_records_total{topic="` + source.RepartitionTopic(group) + `"}`, `awumeter_records_total{topic="` + unkeyed + `"}`,
+		`awumeter_rekey_lag{partition="0",topic="` + unkeyed + `"} 0`} {
 		if !strings.Contains(body, m) {
 			t.Errorf("/metrics lacks %s", m)
 		}

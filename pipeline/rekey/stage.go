@@ -147,6 +147,9 @@ func New(kcfg source.Config, cfg Config, set Settings) (*Stage, error) {
 		// one partition, whatever client reads the topic.
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 		kgo.AllowAutoTopicCreation(), // a missing dead-letter topic, as the source does
+		// A partition that moves to another instance leaves its lag there.
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) { s.forget(ps) }),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, ps map[string][]int32) { s.forget(ps) }),
 		kgo.WithLogger(source.KgoLogger(s.log.Named("kgo"))),
 	)
 	opts = append(opts, set.ClientOpts...)
@@ -225,6 +228,9 @@ func (s *Stage) transact(fetches kgo.Fetches) error {
 			return
 		}
 		c.add(&c.records, fp.Topic, len(fp.Records))
+		if n := len(fp.Records); n > 0 {
+			c.lag = append(c.lag, partitionLag{fp.Topic, fp.Partition, fp.HighWatermark - fp.Records[n-1].Offset - 1})
+		}
 		for _, r := range fp.Records {
 			rec := decode.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
 				Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
@@ -288,6 +294,14 @@ type counts struct {
 	records, events, outcomes, letters map[string]int
 	ignored                            decode.Ignored
 	produced                           int
+	lag                                []partitionLag
+}
+
+// partitionLag is an input partition's lag once the transaction commits.
+type partitionLag struct {
+	topic     string
+	partition int32
+	records   int64
 }
 
 func (c *counts) add(m *map[string]int, key string, n int) {
@@ -321,6 +335,18 @@ func (c *counts) publish(m *metrics.Metrics) {
 	}
 	m.AddIgnoredSpans(c.ignored)
 	m.RekeyedEvents.Add(float64(c.produced))
+	for _, l := range c.lag {
+		m.RekeyLag.WithLabelValues(l.topic, strconv.Itoa(int(l.partition))).Set(float64(max(l.records, 0)))
+	}
+}
+
+// forget removes the lag series of partitions no longer owned.
+func (s *Stage) forget(ps map[string][]int32) {
+	for topic, ids := range ps {
+		for _, p := range ids {
+			s.m.RekeyLag.DeleteLabelValues(topic, strconv.Itoa(int(p)))
+		}
+	}
 }
 
 // produce writes ev to the repartition topic, keyed by its workcycle. The

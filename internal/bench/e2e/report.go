@@ -53,7 +53,7 @@ func (b *bench) report(ctx context.Context, results []result) string {
 	}
 	p("\n")
 
-	var ratios, prefills, inserts, lookups []string
+	var ratios, prefills, inserts, lookups, emitted []string
 	for _, label := range []string{"awumeter", "baseline"} {
 		empty, full := rate[runSpec{label: label}], rate[runSpec{label: label, ledger: true}]
 		if empty > 0 && full > 0 {
@@ -87,6 +87,9 @@ func (b *bench) report(ctx context.Context, results []result) string {
 			prefills = append(prefills, s)
 		}
 		inserts = append(inserts, fmt.Sprintf("%s: %s", r.spec.name(b.o.ledgerEvents), byLabel(r.inserts)))
+		if r.emitted != nil {
+			emitted = append(emitted, fmt.Sprintf("%s: %s", r.spec.name(b.o.ledgerEvents), byLabel(r.emitted)))
+		}
 		if r.lookups != nil {
 			lookups = append(lookups, fmt.Sprintf("%s: %s", r.spec.name(b.o.ledgerEvents), byLabel(r.lookups)))
 		}
@@ -95,6 +98,9 @@ func (b *bench) report(ctx context.Context, results []result) string {
 		p("Pre-filling the ledger (not timed): %s.\n", strings.Join(prefills, ", "))
 	}
 	p("Inserts by table: %s.\n", strings.Join(inserts, "; "))
+	if len(emitted) > 0 {
+		p("Rows emitted (`awumeter_rows_emitted_total`; above the distinct rows when workcycles were emitted again): %s.\n", strings.Join(emitted, "; "))
+	}
 	if len(lookups) > 0 {
 		p("Workcycle lookups (`awumeter_workcycle_lookups_total`): %s.\n", strings.Join(lookups, "; "))
 	}

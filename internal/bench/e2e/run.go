@@ -51,8 +51,9 @@ type result struct {
 	inserts     map[string]float64
 	lookups     map[string]float64 // awumeter_workcycle_lookups_total by via, when the binary has it
 	prefill     time.Duration
-	keys        int64   // pre-filled workcycle_keys rows
-	rekeyTxns   float64 // committed re-key transactions
+	keys        int64              // pre-filled workcycle_keys rows
+	rekeyTxns   float64            // committed re-key transactions
+	emitted     map[string]float64 // awumeter_rows_emitted_total by table
 }
 
 // measure runs one awumeter until it has caught up. Caught up means: the
@@ -144,6 +145,7 @@ func (b *bench) measure(ctx context.Context, s runSpec) (result, error) {
 	r.inserts = seriesBy(m, "awumeter_flush_duration_seconds_count", "table")
 	r.lookups = seriesBy(m, "awumeter_workcycle_lookups_total", "via")
 	r.rekeyTxns = m[`awumeter_rekey_transactions_total{result="committed"}`]
+	r.emitted = seriesBy(m, "awumeter_rows_emitted_total", "table")
 	b.logf("caught up in %.1f s: %.0f records/s; awumeter %.1f CPU-s, peak RSS %.0f MiB; ClickHouse %.1f CPU-s",
 		r.seconds, float64(b.records)/r.seconds, r.awumeterCPU, float64(r.peakRSS)/(1<<20), r.chCPU)
 	stopStart := time.Now()
