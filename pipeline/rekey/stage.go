@@ -193,21 +193,33 @@ func (s *Stage) Run(ctx context.Context) error {
 		if fetches.NumRecords() == 0 {
 			continue
 		}
-		if err := s.transact(fetches); err != nil {
+		if err := s.transact(ctx, fetches); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// transact re-keys one poll in one transaction. Its counts reach the
-// metrics only if it commits: an aborted transaction's records are read
-// and counted again.
-func (s *Stage) transact(fetches kgo.Fetches) error {
+// A transaction takes more polls while records are waiting, up to
+// txnMaxPolls polls or txnMaxDuration: ending one costs a few round trips
+// to the brokers (flush, offsets, markers), which a larger transaction
+// shares among more records. Both bound how long the engines wait to see a
+// record (they read read_committed) and what the stage holds in memory
+// (txnMaxPolls × kafka.max_poll_records records).
+const (
+	txnMaxPolls    = 4
+	txnMaxDuration = 200 * time.Millisecond
+)
+
+// transact re-keys one poll, and the polls that follow it at once (see
+// txnMaxPolls), in one transaction. Its counts reach the metrics only if it
+// commits: an aborted transaction's records are read and counted again.
+func (s *Stage) transact(ctx context.Context, fetches kgo.Fetches) error {
 	if err := s.sess.Begin(); err != nil {
 		return fmt.Errorf("cannot begin a re-key transaction: %w", err)
 	}
 	s.txns++
+	began := time.Now()
 	var (
 		mu     sync.Mutex
 		failed error
@@ -222,7 +234,7 @@ func (s *Stage) transact(fetches kgo.Fetches) error {
 			mu.Unlock()
 		}
 	}
-	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+	each := func(fp kgo.FetchTopicPartition) {
 		td, ok := s.decoders[fp.Topic]
 		if !ok {
 			return
@@ -259,12 +271,28 @@ func (s *Stage) transact(fetches kgo.Fetches) error {
 				s.deadLetter(&rec, rejs, promise)
 			}
 		}
-	})
+	}
+	fetches.EachPartition(each)
+	for polls := 1; polls < txnMaxPolls && ctx.Err() == nil; polls++ {
+		left := txnMaxDuration - time.Since(began)
+		if left <= 0 {
+			break
+		}
+		pctx, cancel := context.WithTimeout(ctx, min(left, 10*time.Millisecond))
+		more := s.sess.PollRecords(pctx, s.kcfg.MaxPollRecords)
+		cancel()
+		if more.IsClientClosed() || more.NumRecords() == 0 {
+			break
+		}
+		more.EachPartition(each)
+	}
 	// Flushing first lets the crash hook run with every record at the
 	// brokers but nothing committed.
+	produced := time.Now()
 	if err := s.sess.Client().Flush(s.bg); err != nil {
 		return fmt.Errorf("cannot flush a re-key transaction: %w", err)
 	}
+	flushed := time.Now()
 	if s.set.BeforeEnd != nil {
 		s.set.BeforeEnd(s.txns)
 	}
@@ -275,6 +303,11 @@ func (s *Stage) transact(fetches kgo.Fetches) error {
 		s.log.Warn("a re-key produce failed; aborting the transaction, its records are read again", zap.Error(failed))
 	}
 	committed, err := s.sess.End(s.bg, kgo.TransactionEndTry(commit))
+	if ce := s.log.Check(zap.DebugLevel, "re-key transaction ended"); ce != nil {
+		ce.Write(zap.Int("events", c.produced), zap.Bool("committed", committed),
+			zap.Duration("produce", produced.Sub(began)), zap.Duration("flush", flushed.Sub(produced)),
+			zap.Duration("end", time.Since(flushed)))
+	}
 	if err != nil {
 		s.m.RekeyTransactions.WithLabelValues("aborted").Inc()
 		return fmt.Errorf("cannot end a re-key transaction (the next start resumes from the last committed one): %w", err)

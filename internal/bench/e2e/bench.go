@@ -33,8 +33,9 @@ type bench struct {
 	dir   string
 	tty   bool
 
-	ch    *clickhouse
-	chPid int // 0: ClickHouse CPU is not measured
+	ch       *clickhouse
+	chPid    int // 0: ClickHouse CPU is not measured
+	kafkaPid int // 0: Kafka CPU is not measured
 
 	genStart time.Time     // the earliest event time of the generated data
 	records  int64         // N: records in the topic
@@ -75,6 +76,13 @@ func newBench(o options) (*bench, error) {
 	}
 	if p, err := os.ReadFile(o.chPidfile); err == nil {
 		b.chPid, _ = strconv.Atoi(strings.TrimSpace(string(p)))
+	}
+	if p, err := os.ReadFile(o.kafkaPidfile); err == nil {
+		b.kafkaPid, _ = strconv.Atoi(strings.TrimSpace(string(p)))
+	}
+	if _, err := procCPU(b.kafkaPid); b.kafkaPid == 0 || err != nil {
+		b.kafkaPid = 0
+		b.logf("warning: no Kafka broker process from %s; its CPU time is not measured", o.kafkaPidfile)
 	}
 	if _, err := procCPU(b.chPid); b.chPid == 0 || err != nil {
 		b.chPid = 0

@@ -38,6 +38,7 @@ type options struct {
 	clickhouse         string // native protocol, for awumeter
 	clickhouseHTTP     string // HTTP interface, for the benchmark's own queries
 	chPidfile          string
+	kafkaPidfile       string
 	timeout            time.Duration
 	ledgerTimeout      time.Duration
 	docs               string
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&o.clickhouse, "clickhouse", "127.0.0.1:"+env("AWUMETER_CH_PORT", "9000"), "ClickHouse native address (for awumeter)")
 	flag.StringVar(&o.clickhouseHTTP, "clickhouse-http", "127.0.0.1:"+env("AWUMETER_CH_HTTP_PORT", "8123"), "ClickHouse HTTP address (for the benchmark's queries)")
 	flag.StringVar(&o.chPidfile, "clickhouse-pidfile", filepath.Join(local, "clickhouse", "clickhouse.pid"), "pid file of the ClickHouse server, whose CPU time is measured")
+	flag.StringVar(&o.kafkaPidfile, "kafka-pidfile", filepath.Join(local, "kafka", "kafka.pid"), "pid file of the Kafka broker, whose CPU time is measured")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "longest an empty-ledger run may take to catch up")
 	flag.DurationVar(&o.ledgerTimeout, "ledger-timeout", 45*time.Minute, "longest a pre-filled-ledger run may take to catch up")
 	flag.StringVar(&o.docs, "docs", "docs/BENCHMARKS.md", "file whose bench-e2e block gets the table; empty: print only")

@@ -30,11 +30,11 @@ func (b *bench) report(ctx context.Context, results []result) string {
 	}
 	p(" 1-minute load average at the start and after each run: %s.\n\n", strings.Join(b.loads, ", "))
 
-	p("| run | records | seconds | records/s | %% of consume-only | awumeter CPU-s | ClickHouse CPU-s | ClickHouse CPU-ms per 1k events | peak RSS MiB | inserts |\n")
-	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	p("| run | records | seconds | records/s | %% of consume-only | awumeter CPU-s | Kafka CPU-s | ClickHouse CPU-s | ClickHouse CPU-ms per 1k events | peak RSS MiB | inserts |\n")
+	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	cs := b.consume.Seconds()
 	consumeRate := float64(b.records) / cs
-	p("| consume-only (franz-go, best of 2) | %s | %.1f | %s | 100%% | | | | | |\n",
+	p("| consume-only (franz-go, best of 2) | %s | %.1f | %s | 100%% | | | | | | |\n",
 		commas(b.records), cs, commas(int64(consumeRate)))
 	rows := slices.Clone(results)
 	slices.SortStableFunc(rows, func(x, y result) int { return strings.Compare(x.spec.label, y.spec.label) })
@@ -47,9 +47,13 @@ func (b *bench) report(ctx context.Context, results []result) string {
 			ch = fmt.Sprintf("%.1f", r.chCPU)
 			chPer = fmt.Sprintf("%.1f", r.chCPU*1000/(float64(b.events)/1000))
 		}
-		p("| %s | %s | %.1f | %s | %.1f%% | %.1f | %s | %s | %.0f | %s |\n",
+		kafka := "?"
+		if r.kafkaCPU >= 0 {
+			kafka = fmt.Sprintf("%.1f", r.kafkaCPU)
+		}
+		p("| %s | %s | %.1f | %s | %.1f%% | %.1f | %s | %s | %s | %.0f | %s |\n",
 			r.spec.name(b.o.ledgerEvents), commas(b.records), r.seconds, commas(int64(rr)), 100*rr/consumeRate,
-			r.awumeterCPU, ch, chPer, float64(r.peakRSS)/(1<<20), commas(int64(sum(r.inserts))))
+			r.awumeterCPU, kafka, ch, chPer, float64(r.peakRSS)/(1<<20), commas(int64(sum(r.inserts))))
 	}
 	p("\n")
 

@@ -47,6 +47,7 @@ type result struct {
 	seconds     float64 // from starting the process to caught up
 	awumeterCPU float64 // seconds, user + system, up to caught up
 	chCPU       float64 // seconds, user + system, of the ClickHouse server over the same interval; -1: not measured
+	kafkaCPU    float64 // the same for the Kafka broker; -1: not measured
 	peakRSS     int64   // bytes, VmHWM at caught up
 	inserts     map[string]float64
 	lookups     map[string]float64 // awumeter_workcycle_lookups_total by via, when the binary has it
@@ -61,7 +62,7 @@ type result struct {
 // valid event of the topic (counted without the pre-filled ones, which are
 // older than the generated data).
 func (b *bench) measure(ctx context.Context, s runSpec) (result, error) {
-	r := result{spec: s, version: binaryVersion(s.bin), chCPU: -1}
+	r := result{spec: s, version: binaryVersion(s.bin), chCPU: -1, kafkaCPU: -1}
 	kind := "empty"
 	if s.ledger {
 		kind = "ledger"
@@ -121,6 +122,7 @@ func (b *bench) measure(ctx context.Context, s runSpec) (result, error) {
 		timeout = b.o.ledgerTimeout
 	}
 	ch0, _ := procCPU(b.chPid)
+	kafka0, _ := procCPU(b.kafkaPid)
 	start := time.Now()
 	c, err := startChild(s.bin, []string{"run", "--config", cfg}, logf)
 	if err != nil {
@@ -139,6 +141,9 @@ func (b *bench) measure(ctx context.Context, s runSpec) (result, error) {
 		r.awumeterCPU = cpu
 	}
 	r.peakRSS, _ = procHWM(pid)
+	if k1, err := procCPU(b.kafkaPid); err == nil && b.kafkaPid != 0 {
+		r.kafkaCPU = k1 - kafka0
+	}
 	if ch1, err := procCPU(b.chPid); err == nil && b.chPid != 0 {
 		r.chCPU = ch1 - ch0
 	}
