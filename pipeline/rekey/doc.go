@@ -9,7 +9,8 @@
 // "<group>-rekey-repartition" in event.AppendBinary's encoding, keyed by
 // (tenant_id, workcycle_id), and the engines consume that topic.
 //
-// Each poll is one Kafka transaction (franz-go's GroupTransactSession):
+// Each poll, with the polls that follow it at once (up to four, or 200ms),
+// is one Kafka transaction (franz-go's GroupTransactSession):
 // the re-keyed events, the poll's dead letters and the input offsets commit
 // together or not at all, so a crash neither loses nor duplicates a
 // re-keyed event, and the engines read the repartition topic read_committed.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -185,11 +184,7 @@ func (s *Stage) Run(ctx context.Context) error {
 		if fetches.IsClientClosed() {
 			return nil
 		}
-		fetches.EachError(func(topic string, p int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-				s.log.Warn("fetch error", zap.String("topic", topic), zap.Int32("partition", p), zap.Error(err))
-			}
-		})
+		s.logFetchErrors(fetches)
 		if fetches.NumRecords() == 0 {
 			continue
 		}
@@ -198,6 +193,14 @@ func (s *Stage) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func (s *Stage) logFetchErrors(fetches kgo.Fetches) {
+	fetches.EachError(func(topic string, p int32, err error) {
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			s.log.Warn("fetch error", zap.String("topic", topic), zap.Int32("partition", p), zap.Error(err))
+		}
+	})
 }
 
 // A transaction takes more polls while records are waiting, up to
@@ -255,7 +258,10 @@ func (s *Stage) transact(ctx context.Context, fetches kgo.Fetches) error {
 			rejs := res.Rejections
 			for i := range s.evs {
 				ev := &s.evs[i]
-				c.add(&c.events, td.format+"\x00"+ev.Type.String(), 1)
+				if c.events == nil {
+					c.events = map[eventKind]int{}
+				}
+				c.events[eventKind{td.format, ev.Type}]++
 				if o := engine.Check(ev); o != 0 {
 					if rej, refused := source.Refusal(o, ev); refused {
 						rejs = append(rejs, rej)
@@ -281,7 +287,11 @@ func (s *Stage) transact(ctx context.Context, fetches kgo.Fetches) error {
 		pctx, cancel := context.WithTimeout(ctx, min(left, 10*time.Millisecond))
 		more := s.sess.PollRecords(pctx, s.kcfg.MaxPollRecords)
 		cancel()
-		if more.IsClientClosed() || more.NumRecords() == 0 {
+		if more.IsClientClosed() {
+			break
+		}
+		s.logFetchErrors(more)
+		if more.NumRecords() == 0 {
 			break
 		}
 		more.EachPartition(each)
@@ -324,10 +334,17 @@ func (s *Stage) transact(ctx context.Context, fetches kgo.Fetches) error {
 
 // counts are one transaction's contributions to the metrics.
 type counts struct {
-	records, events, outcomes, letters map[string]int
-	ignored                            decode.Ignored
-	produced                           int
-	lag                                []partitionLag
+	records, outcomes, letters map[string]int
+	events                     map[eventKind]int
+	ignored                    decode.Ignored
+	produced                   int
+	lag                        []partitionLag
+}
+
+// eventKind labels awumeter_events_total.
+type eventKind struct {
+	format string
+	typ    event.Type
 }
 
 // partitionLag is an input partition's lag once the transaction commits.
@@ -357,8 +374,7 @@ func (c *counts) publish(m *metrics.Metrics) {
 		m.Records.WithLabelValues(t).Add(float64(n))
 	}
 	for k, n := range c.events {
-		format, typ, _ := strings.Cut(k, "\x00")
-		m.Events.WithLabelValues(format, typ).Add(float64(n))
+		m.Events.WithLabelValues(k.format, k.typ.String()).Add(float64(n))
 	}
 	for o, n := range c.outcomes {
 		m.Outcomes.WithLabelValues(o).Add(float64(n))
