@@ -10,10 +10,11 @@
 # It is not one of the stack's default services: start it on its own, or with
 # AWUMETER_STACK_SERVICES="kafka clickhouse otelcol" make up.
 #
-# The topics must exist: the local broker does not auto-create topics, and
-# this script does not create them. Spans sent while a topic is missing stay
-# in the exporter's queue, retried, and are dropped when retries run out
-# (the collector's log says so).
+# start creates its topics when they are missing ($AWUMETER_OTELCOL_PARTITIONS
+# partitions, default 4), since the local broker does not create topics on
+# first use. Spans sent while a topic is missing stay in the exporter's
+# queue, retried, and are dropped when retries run out (the collector's log
+# says so).
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
@@ -119,7 +120,11 @@ start() {
   if pid_alive "$pidfile"; then log "otelcol already running (pid $(cat "$pidfile"))"; ready; return 0; fi
   ! accepts "$AWUMETER_OTELCOL_HTTP_PORT" || die "127.0.0.1:$AWUMETER_OTELCOL_HTTP_PORT is taken by another process (set AWUMETER_OTELCOL_HTTP_PORT)"
   write_config
-  log "starting otelcol: OTLP/HTTP 127.0.0.1:$AWUMETER_OTELCOL_HTTP_PORT, gRPC :$AWUMETER_OTELCOL_GRPC_PORT -> kafka 127.0.0.1:$AWUMETER_KAFKA_PORT topics $AWUMETER_OTELCOL_TOPIC${AWUMETER_OTELCOL_JSON_TOPIC:+ $AWUMETER_OTELCOL_JSON_TOPIC} (they must exist)"
+  # shellcheck disable=SC2086
+  "$repo_root/deploy/local/probe.sh" topics "127.0.0.1:$AWUMETER_KAFKA_PORT" "$AWUMETER_OTELCOL_PARTITIONS" \
+    "$AWUMETER_OTELCOL_TOPIC" $AWUMETER_OTELCOL_JSON_TOPIC >&2 ||
+    die "cannot create the topics $AWUMETER_OTELCOL_TOPIC $AWUMETER_OTELCOL_JSON_TOPIC (is Kafka running on 127.0.0.1:$AWUMETER_KAFKA_PORT?)"
+  log "starting otelcol: OTLP/HTTP 127.0.0.1:$AWUMETER_OTELCOL_HTTP_PORT, gRPC :$AWUMETER_OTELCOL_GRPC_PORT -> kafka 127.0.0.1:$AWUMETER_KAFKA_PORT topics $AWUMETER_OTELCOL_TOPIC${AWUMETER_OTELCOL_JSON_TOPIC:+ $AWUMETER_OTELCOL_JSON_TOPIC}"
   nohup "$(binary)" --config "$conf" >>"$dir/logs/collector.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   ready
