@@ -21,6 +21,7 @@ write_config() {
 start() {
   install
   if pid_alive "$pidfile"; then log "clickhouse already running (pid $(cat "$pidfile"))"; ready; return 0; fi
+  if foreign_server clickhouse clickhouse "$AWUMETER_CH_PORT" "$AWUMETER_CH_HTTP_PORT"; then return 0; fi
   write_config
   log "starting clickhouse on 127.0.0.1:$AWUMETER_CH_PORT (http $AWUMETER_CH_HTTP_PORT)"
   # shellcheck disable=SC2046
@@ -32,7 +33,9 @@ start() {
 ready() { wait_ready clickhouse "$pidfile" "$dir/logs" clickhouse "127.0.0.1:$AWUMETER_CH_PORT"; }
 
 status() {
-  if pid_alive "$pidfile"; then echo "clickhouse: running (pid $(cat "$pidfile")) on 127.0.0.1:$AWUMETER_CH_PORT, http $AWUMETER_CH_HTTP_PORT"; else echo "clickhouse: stopped"; return 1; fi
+  if pid_alive "$pidfile"; then echo "clickhouse: running (pid $(cat "$pidfile")) on 127.0.0.1:$AWUMETER_CH_PORT, http $AWUMETER_CH_HTTP_PORT"
+  elif accepts "$AWUMETER_CH_PORT"; then echo "clickhouse: 127.0.0.1:$AWUMETER_CH_PORT is served by a process this checkout did not start"
+  else echo "clickhouse: stopped"; return 1; fi
 }
 
 case "${1:-}" in

@@ -62,6 +62,25 @@ apt_install() {
     die "apt-get install ${missing[*]} failed"
 }
 
+# accepts PORT: true when something listens on 127.0.0.1:PORT.
+accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# foreign_server NAME KIND PORT [PORT...]: when one of the ports is already
+# taken by a process this checkout did not start (another checkout's stack),
+# says so and returns 0 if the first port answers as KIND: the caller then
+# uses that server instead of starting one that could not bind. Dies if a
+# port is taken by something else. Returns 1 when every port is free.
+foreign_server() {
+  local name=$1 kind=$2 port taken=""
+  shift 2
+  for port in "$@"; do accepts "$port" && taken="$taken $port"; done
+  [ -n "$taken" ] || return 1
+  "$repo_root/deploy/local/probe.sh" "$kind" "127.0.0.1:$1" >/dev/null 2>&1 ||
+    die "127.0.0.1:${taken# } is taken by a process that is not a $name server; free it or set the port variables (see deploy/local/env.sh)"
+  log "$name: 127.0.0.1:$1 already answers, started by another checkout or by hand; using it (it is not stopped by this checkout; set the port variables in deploy/local/env.sh to run a $name of its own)"
+  return 0
+}
+
 # wait_ready NAME PIDFILE LOGDIR KIND ADDR: polls the readiness probe until the
 # server answers, failing early with its log tail if the process died.
 wait_ready() {

@@ -73,6 +73,7 @@ java_run() {
 start() {
   install
   if pid_alive "$pidfile"; then log "kafka already running (pid $(cat "$pidfile"))"; ready; return 0; fi
+  if foreign_server kafka kafka "$AWUMETER_KAFKA_PORT" "$AWUMETER_KAFKA_CONTROLLER_PORT"; then return 0; fi
   write_config
   if [ ! -f "$dir/data/meta.properties" ]; then
     log "formatting Kafka storage (cluster id $AWUMETER_KAFKA_CLUSTER_ID)"
@@ -90,7 +91,9 @@ start() {
 ready() { wait_ready kafka "$pidfile" "$dir/logs" kafka "127.0.0.1:$AWUMETER_KAFKA_PORT"; }
 
 status() {
-  if pid_alive "$pidfile"; then echo "kafka: running (pid $(cat "$pidfile")) on 127.0.0.1:$AWUMETER_KAFKA_PORT"; else echo "kafka: stopped"; return 1; fi
+  if pid_alive "$pidfile"; then echo "kafka: running (pid $(cat "$pidfile")) on 127.0.0.1:$AWUMETER_KAFKA_PORT"
+  elif accepts "$AWUMETER_KAFKA_PORT"; then echo "kafka: 127.0.0.1:$AWUMETER_KAFKA_PORT is served by a process this checkout did not start"
+  else echo "kafka: stopped"; return 1; fi
 }
 
 case "${1:-}" in

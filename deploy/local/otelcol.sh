@@ -112,9 +112,6 @@ service:
 CONF
 }
 
-# accepts PORT: true when something listens on 127.0.0.1:PORT.
-accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 start() {
   install
   if pid_alive "$pidfile"; then log "otelcol already running (pid $(cat "$pidfile"))"; ready; return 0; fi
