@@ -22,7 +22,6 @@ import (
 	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/event"
-	"github.com/awumeter/awumeter/pipeline/price"
 	"github.com/awumeter/awumeter/pipeline/source"
 )
 
@@ -289,40 +288,19 @@ func hostileThroughReKey(t *testing.T, format string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ledger := engine.NewMemoryHistory()
-	eng, err := engine.New(servicetest.EngineConfig(), engine.Settings{Prices: price.Default(), History: ledger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	final := engine.NewFinal()
 	letters := map[string]wantLetter{} // by partition/offset
-	var evs []event.Event
-	for _, r := range recs {
-		rec := decode.Record{Topic: topic, Partition: r.partition, Offset: r.offset, Key: r.key, Value: r.value}
-		var res decode.Result
-		evs, res = dec.Decode(&rec, evs[:0])
-		rejs := res.Rejections
-		for j := range evs {
-			o, err := eng.Apply(&evs[j])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if o.Accepted() {
-				ledger.Add(&evs[j])
-			}
-			if rej, refused := source.Refusal(o, &evs[j]); refused {
-				rejs = append(rejs, rej)
-			}
-		}
-		final.Add(eng.Emit())
+	drecs := make([]decode.Record, len(recs))
+	for i, r := range recs {
+		drecs[i] = decode.Record{Topic: topic, Partition: r.partition, Offset: r.offset, Key: r.key, Value: r.value}
+	}
+	rows := servicetest.OfflineRecords(t, dec, drecs, servicetest.EngineConfig(), func(i int, evs []event.Event, rejs []decode.Rejection) {
+		r := recs[i]
 		if len(rejs) > 0 {
 			letters[fmt.Sprintf("%d/%d", r.partition, r.offset)] = wantLetter{name: r.name, value: r.value, key: r.key,
 				reason: string(rejs[0].Reason), rejections: len(rejs), partition: r.partition, offset: r.offset}
 		}
 		t.Logf("%s: %d bytes at %d/%d, %d events, %d rejections", r.name, len(r.value), r.partition, r.offset, len(evs), len(rejs))
-	}
-	final.Add(eng.Flush())
-	rows := final.Rows()
+	})
 	want := map[string]string{}
 	for i := range rows.Workcycles {
 		r := &rows.Workcycles[i]

@@ -43,7 +43,7 @@ func (s *Source) onAssigned(_ context.Context, _ *kgo.Client, assigned map[strin
 			s.parts[topicPartition{topic, p}] = &partition{
 				topic: topic, id: p, format: td.format, dec: dec, eng: eng, hist: hist,
 				track: commit.NewPartition(-1), next: -1, first: -1, progress: now,
-				transactional: topic == RepartitionTopic(s.cfg.Group) && len(s.cfg.Unkeyed()) > 0,
+				transactional: topic == s.repartition,
 			}
 		}
 	}

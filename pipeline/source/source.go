@@ -63,9 +63,12 @@ type Source struct {
 	m        *metrics.Metrics
 	cl       *kgo.Client
 	decoders map[string]topicDecoder
-	workers  int // partitions processed at once
-	unknown  price.UnknownModels
-	inflight *inflight
+	// repartition is the re-key stage's topic this member reads, or ""
+	// when every topic is keyed by workcycle.
+	repartition string
+	workers     int // partitions processed at once
+	unknown     price.UnknownModels
+	inflight    *inflight
 	// letters bounds the dead letters awaiting the broker, in bytes.
 	letters *byteBudget
 	// warned holds the dead-letter reasons already logged as a warning;
@@ -159,9 +162,9 @@ func New(cfg Config, set Settings) (*Source, error) {
 		topics = append(topics, t.Name)
 	}
 	if len(cfg.Unkeyed()) > 0 {
-		name := RepartitionTopic(cfg.Group)
-		s.decoders[name] = topicDecoder{new: func() (decode.Decoder, error) { return RepartitionDecoder{}, nil }}
-		topics = append(topics, name)
+		s.repartition = RepartitionTopic(cfg.Group)
+		s.decoders[s.repartition] = topicDecoder{new: func() (decode.Decoder, error) { return RepartitionDecoder{}, nil }}
+		topics = append(topics, s.repartition)
 	}
 	opts, err := cfg.ClientOpts()
 	if err != nil {

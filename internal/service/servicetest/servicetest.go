@@ -218,6 +218,20 @@ func offlineFinal(t testing.TB, recs []gen.Record, cfg engine.Config) engine.Row
 	if err != nil {
 		t.Fatal(err)
 	}
+	drecs := make([]decode.Record, len(recs))
+	for i, r := range recs {
+		drecs[i] = decode.Record{Topic: "offline", Offset: int64(i), Value: r.Line}
+	}
+	return OfflineRecords(t, dec, drecs, cfg, nil)
+}
+
+// OfflineRecords decodes recs with dec and folds them, in order, into one
+// engine with an in-memory ledger as History; it returns the last version
+// of every row. each, if not nil, is called after each record with its
+// index, its events and its rejections, the engine's refusals included.
+func OfflineRecords(t testing.TB, dec decode.Decoder, recs []decode.Record, cfg engine.Config,
+	each func(i int, evs []event.Event, rejs []decode.Rejection)) engine.Rows {
+	t.Helper()
 	ledger := engine.NewMemoryHistory()
 	eng, err := engine.New(cfg, engine.Settings{Prices: price.Default(), History: ledger})
 	if err != nil {
@@ -225,9 +239,10 @@ func offlineFinal(t testing.TB, recs []gen.Record, cfg engine.Config) engine.Row
 	}
 	final := engine.NewFinal()
 	var evs []event.Event
-	for i, r := range recs {
-		rec := decode.Record{Topic: "offline", Offset: int64(i), Value: r.Line}
-		evs, _ = dec.Decode(&rec, evs[:0])
+	for i := range recs {
+		var res decode.Result
+		evs, res = dec.Decode(&recs[i], evs[:0])
+		rejs := res.Rejections
 		for j := range evs {
 			o, err := eng.Apply(&evs[j])
 			if err != nil {
@@ -236,8 +251,14 @@ func offlineFinal(t testing.TB, recs []gen.Record, cfg engine.Config) engine.Row
 			if o.Accepted() {
 				ledger.Add(&evs[j])
 			}
+			if rej, refused := source.Refusal(o, &evs[j]); refused {
+				rejs = append(rejs, rej)
+			}
 		}
 		final.Add(eng.Emit())
+		if each != nil {
+			each(i, evs, rejs)
+		}
 	}
 	final.Add(eng.Flush())
 	return final.Rows()
