@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -54,6 +55,26 @@ AWUMETER_CLICKHOUSE_PASSWORD environment variable.`,
 					}
 					return printPlan(out, plan)
 				}
+				// Backfills (INSERT … SELECT in 0008 and 0009) read every
+				// stored row and can take minutes: one running for more
+				// than two seconds is named, and its time given when done.
+				var slow *time.Timer
+				var announced atomic.Bool
+				opts.Progress = func(p migrate.Progress) {
+					step := fmt.Sprintf("%04d_%s: statement %d of %d", p.Version, p.Name, p.Statement, p.Statements)
+					if !p.Done {
+						announced.Store(false)
+						target := insertTarget(p.SQL)
+						slow = time.AfterFunc(2*time.Second, func() {
+							announced.Store(true)
+							fmt.Fprintf(cmd.ErrOrStderr(), "%s: writing %s ...\n", step, target)
+						})
+						return
+					}
+					if !slow.Stop() && announced.Load() {
+						fmt.Fprintf(cmd.ErrOrStderr(), "%s: done in %s\n", step, p.Elapsed.Round(100*time.Millisecond))
+					}
+				}
 				applied, err := migrate.Up(ctx, conn, opts)
 				for _, a := range applied {
 					fmt.Fprintf(out, "applied %04d_%s (%s)\n", a.Version, a.Name, a.Flavor)
@@ -83,6 +104,27 @@ AWUMETER_CLICKHOUSE_PASSWORD environment variable.`,
 		f.BoolVar(&status, "status", false, "list applied and pending migrations; exit status 3 when the schema does not match")
 		return cmd
 	})
+}
+
+// insertTarget names what a statement writes: the table of an INSERT,
+// else its first word.
+func insertTarget(sql string) string {
+	var words []string
+	for line := range strings.Lines(sql) {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "--") {
+			words = append(words, strings.Fields(l)...)
+		}
+		if len(words) >= 3 {
+			break
+		}
+	}
+	switch {
+	case len(words) >= 3 && words[0] == "INSERT" && words[1] == "INTO":
+		return words[2]
+	case len(words) > 0:
+		return words[0] + " statement"
+	}
+	return "statement"
 }
 
 func clusterNote(c string) string {

@@ -132,7 +132,8 @@ func (s *Service) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("cannot open ClickHouse for the events ledger: %w", err)
 	}
 	closers = append(closers, func() { s.histCon.Close() })
-	s.buffer = sink.NewBuffer(s.writer, s.cfg.ClickHouse.Batch, s.cfg.ClickHouse.MaxPendingBatches)
+	s.buffer = sink.NewBuffer(s.writer, s.cfg.ClickHouse.Batch, s.cfg.ClickHouse.MaxPendingBatches,
+		sink.WithRollupRefresh(s.cfg.ClickHouse.RollupRefreshInterval))
 	closers = append(closers, func() { s.buffer.Close(context.Background()) })
 
 	bg, bgCancel := context.WithCancel(context.Background())

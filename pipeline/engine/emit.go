@@ -253,6 +253,7 @@ func (e *Engine) awuRow(wc *workcycle, a *awu, plan *price.Plan, models *[]AWUMo
 		Attempts:    a.attemptCount(),
 		FirstSeen:   nanos(a.first),
 		LastSeen:    nanos(a.last),
+		EventDays:   slices.Clone(a.eventDays()),
 		Version:     awuVersionBase + a.events,
 	}
 	if a.isTool {

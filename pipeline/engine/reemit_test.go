@@ -183,3 +183,31 @@ func crashAndReplay(t *testing.T, evs []event.Event, crash, emitEvery int, rng *
 	s.add(replay.Flush())
 	return s
 }
+
+// An AWU row names every UTC day its events fall on, whatever their order,
+// so that a late event moving the AWU to an earlier day also refreshes the
+// day it leaves; an AWU within one day names none.
+func TestAWURowsNameTheDaysOfTheirEvents(t *testing.T) {
+	const day = 24 * 3600
+	b := &builder{tenant: "t", wc: "w"}
+	d0 := int32(t0.Unix() / day)
+	evs := withOffsets([]event.Event{
+		b.tokens(10, "one-day", 1, "gemini-3-flash", 1, 1),
+		b.tokens(20, "one-day", 2, "gemini-3-flash", 1, 1),
+		b.tokens(2*day, "spread", 1, "gemini-3-flash", 1, 1),
+		b.tokens(2*day+5, "spread", 2, "gemini-3-flash", 1, 1),
+		b.tokens(0, "spread", 3, "gemini-3-flash", 1, 1), // late: moves first_seen two days back
+		b.tokens(day, "spread", 4, "gemini-3-flash", 1, 1),
+	})
+	_, awus := runRules(t, evs...)
+	if got := awus["one-day"]; got.EventDays != nil || got.FirstSeen.Unix()/day != int64(d0) {
+		t.Errorf("one-day AWU: EventDays %v, first seen %s; want nil, day %d", got.EventDays, got.FirstSeen, d0)
+	}
+	want := []int32{d0, d0 + 1, d0 + 2}
+	if got := awus["spread"]; !slices.Equal(got.EventDays, want) {
+		t.Errorf("spread AWU: EventDays %v; want %v", got.EventDays, want)
+	}
+	if t0.Unix()%day > day-30 {
+		t.Fatal("t0 must leave room for the one-day AWU's events within its day")
+	}
+}

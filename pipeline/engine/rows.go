@@ -62,6 +62,12 @@ type AWURow struct {
 
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+	// EventDays are the UTC days of the AWU's events, as days since
+	// 1970-01-01, sorted, when they are more than one; nil when every event
+	// is on FirstSeen's day. They are the days whose rollups this row can
+	// change: a late event that moves FirstSeen to an earlier day takes
+	// the AWU out of a day where it has an event.
+	EventDays []int32 `json:"-"`
 
 	TokenCounts
 

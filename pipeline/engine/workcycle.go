@@ -95,6 +95,51 @@ const awuVersionBase = 1 << 32
 type awuMore struct {
 	attempts []int32     // attempts above 64, sorted
 	usage    []rateUsage // usage at rates other than awu.usage's
+	// days are the UTC days of the AWU's events, sorted, once they are
+	// more than one; nil while every event is on the day of awu.first.
+	days []int32
+}
+
+// dayBytes is what one more day adds to the memory estimate.
+const dayBytes = 4
+
+// dayOf is the UTC day, counted from 1970-01-01, of unix nanoseconds t.
+func dayOf(t int64) int32 {
+	const day = 24 * 60 * 60 * 1e9
+	d := t / day
+	if t%day < 0 {
+		d--
+	}
+	return int32(d)
+}
+
+// addDay records the day of an event at t, for an AWU that already has
+// events, and returns the bytes it added to the AWU's state.
+func (a *awu) addDay(t int64) int64 {
+	d := dayOf(t)
+	if a.more == nil || a.more.days == nil {
+		d0 := dayOf(a.first) // the day of every event so far
+		if d == d0 {
+			return 0
+		}
+		a.overflow().days = []int32{min(d, d0), max(d, d0)}
+		return 2 * dayBytes
+	}
+	i, found := slices.BinarySearch(a.more.days, d)
+	if found {
+		return 0
+	}
+	a.more.days = slices.Insert(a.more.days, i, d)
+	return dayBytes
+}
+
+// eventDays returns the days of the AWU's events when they are more than
+// one, else nil.
+func (a *awu) eventDays() []int32 {
+	if a.more == nil {
+		return nil
+	}
+	return a.more.days
 }
 
 // rateUsage is the summed usage of an AWU's token events at one rate; a nil
@@ -255,6 +300,9 @@ func (e *Engine) fold(wc *workcycle, ev *event.Event, t int64) {
 	}
 
 	a := wc.awu(e, ev.AWUID)
+	if a.events > 0 {
+		wc.mem.extra += a.addDay(t)
+	}
 	a.events++
 	a.changed = true
 	a.first = min(a.first, t)

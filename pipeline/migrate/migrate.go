@@ -31,6 +31,24 @@ type Options struct {
 	// EventsRetentionDays adds a TTL to the events ledger (modern only):
 	// 0 keeps events forever, otherwise at least MinEventsRetentionDays.
 	EventsRetentionDays int
+	// To stops after the migration with this version; 0 applies them all.
+	// Upgrade tests and benchmarks use it to build a database as an
+	// earlier release left it.
+	To int
+	// Progress, when set, is called before and after each statement Up
+	// runs, so that a long backfill shows where it is.
+	Progress func(Progress)
+}
+
+// Progress is one statement of a migration, about to run or done.
+type Progress struct {
+	Version    int
+	Name       string
+	Statement  int // 1-based
+	Statements int
+	SQL        string
+	Done       bool
+	Elapsed    time.Duration // the statement's own time, once Done
 }
 
 // Applied is one row of the migrations table.
@@ -197,6 +215,12 @@ func Prepare(ctx context.Context, conn driver.Conn, opts Options) (Plan, error) 
 	if err := compare(p.Database, applied, all); err != nil && !errors.Is(err, ErrUnmigrated) {
 		return Plan{}, err
 	}
+	if opts.To < 0 || opts.To > len(all) {
+		return Plan{}, fmt.Errorf("target version %d: this binary has migrations 1 to %d", opts.To, len(all))
+	}
+	if opts.To > 0 {
+		all = all[:max(opts.To, len(applied))]
+	}
 	plan := Plan{Params: p, Applied: applied, Bootstrap: bootstrap(p)}
 	for _, m := range all[len(applied):] {
 		stmts, err := m.Statements(p)
@@ -223,8 +247,17 @@ func Up(ctx context.Context, conn driver.Conn, opts Options) ([]Applied, error) 
 	for _, step := range plan.Pending {
 		m := step.Migration
 		for i, stmt := range step.Statements {
+			p := Progress{Version: m.Version, Name: m.Name, Statement: i + 1, Statements: len(step.Statements), SQL: stmt}
+			if opts.Progress != nil {
+				opts.Progress(p)
+			}
+			start := time.Now()
 			if err := exec(ctx, conn, stmt); err != nil {
 				return done, fmt.Errorf("migration %04d_%s, statement %d: %w", m.Version, m.Name, i+1, err)
+			}
+			if opts.Progress != nil {
+				p.Done, p.Elapsed = true, time.Since(start)
+				opts.Progress(p)
 			}
 		}
 		a := Applied{Version: m.Version, Name: m.Name, Checksum: checksum(m.Source), Flavor: plan.Params.Flavor,
@@ -244,6 +277,10 @@ func Up(ctx context.Context, conn driver.Conn, opts Options) ([]Applied, error) 
 var alreadyExists = map[int32]bool{15: true, 57: true, 82: true}
 
 func exec(ctx context.Context, conn driver.Conn, stmt string) error {
+	// A backfill (INSERT … SELECT) into a Distributed table is then done on
+	// every shard before the next statement reads it; other statements
+	// ignore the setting.
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1}))
 	err := conn.Exec(ctx, stmt)
 	var ex *clickhouse.Exception
 	if errors.As(err, &ex) && alreadyExists[ex.Code] {

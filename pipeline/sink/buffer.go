@@ -45,10 +45,15 @@ type Buffer struct {
 	closed bool
 	err    error // sticky failure
 
-	queue   chan pending
-	ctx     context.Context // the writer's context, ended by Close's deadline
-	cancel  context.CancelFunc
-	stopped chan struct{}
+	queue chan pending
+	// written carries the batches written, in order, to the rollup
+	// refresher (refreshLoop), which acks them; nil when w refreshes no
+	// rollups and run acks them itself.
+	written         chan written
+	refreshInterval time.Duration
+	ctx             context.Context // the writer's context, ended by Close's deadline
+	cancel          context.CancelFunc
+	stopped         chan struct{}
 }
 
 // partsWriter is a BatchWriter that writes the transactions of a batch as
@@ -77,11 +82,37 @@ func (p *pending) write(ctx context.Context, w BatchWriter) error {
 	return w.Write(ctx, b)
 }
 
+// written is a batch written to ClickHouse whose acks wait for the refresh
+// of the rollups it changed; err is the write's failure, if any.
+type written struct {
+	acks   []AckFunc
+	done   chan struct{}
+	slices sliceSet
+	err    error
+}
+
+// BufferOption configures a Buffer.
+type BufferOption func(*Buffer)
+
+// WithRollupRefresh sets how often, at most, the rollups are refreshed when
+// the Buffer's writer keeps rollup tables (Writer does): the batches written
+// meanwhile are acked together after one refresh of every day they changed.
+// Default 0: after every batch.
+func WithRollupRefresh(interval time.Duration) BufferOption {
+	return func(b *Buffer) { b.refreshInterval = interval }
+}
+
 // NewBuffer starts a Buffer over w. Call Close to flush and stop it.
-func NewBuffer(w BatchWriter, limit BatchConfig, maxPendingBatches int) *Buffer {
+func NewBuffer(w BatchWriter, limit BatchConfig, maxPendingBatches int, opts ...BufferOption) *Buffer {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Buffer{w: w, limit: limit, queue: make(chan pending, max(maxPendingBatches, 1)),
 		ctx: ctx, cancel: cancel, stopped: make(chan struct{})}
+	for _, o := range opts {
+		o(b)
+	}
+	if _, ok := w.(rollupRefresher); ok {
+		b.written = make(chan written, max(maxPendingBatches, 1))
+	}
 	go b.run()
 	return b
 }
@@ -183,22 +214,112 @@ func (p pending) finish(err error) {
 
 func (b *Buffer) run() {
 	defer close(b.stopped)
+	refreshed := make(chan struct{})
+	if b.written != nil {
+		go b.refreshLoop(b.w.(rollupRefresher), refreshed)
+	} else {
+		close(refreshed)
+	}
 	for p := range b.queue {
 		b.mu.Lock()
 		failed := b.err
 		b.mu.Unlock()
-		if failed != nil {
-			p.finish(fmt.Errorf("%w: %w", ErrBufferFailed, failed))
+		var err error
+		switch {
+		case failed != nil:
+			err = fmt.Errorf("%w: %w", ErrBufferFailed, failed)
+		case p.rows > 0:
+			if err = p.write(b.ctx, b.w); err != nil {
+				b.fail(err)
+			}
+		}
+		if b.written == nil {
+			p.finish(err)
 			continue
 		}
+		wr := written{acks: p.acks, done: p.done, err: err}
+		if err == nil {
+			wr.slices = sliceSet{}
+			wr.slices.addRows(p.parts)
+		}
+		b.written <- wr // p's rows are no longer held
+	}
+	if b.written != nil {
+		close(b.written)
+	}
+	<-refreshed
+}
+
+// refreshLoop acks the batches written, in order, each after a refresh of
+// the rollups it changed that began after it was written. Refreshes start
+// at most every refreshInterval; the batches written in between share one.
+// A batch that changed no rollup waits only for those before it. A failed
+// refresh fails the Buffer: its batches, and every later one, are acked
+// with the error, so no offset is committed before the rollups hold it.
+func (b *Buffer) refreshLoop(r rollupRefresher, stopped chan<- struct{}) {
+	defer close(stopped)
+	var held []written
+	set := sliceSet{}
+	var last time.Time
+	flush := func() {
 		var err error
-		if p.rows > 0 {
-			err = p.write(b.ctx, b.w)
+		if len(set) > 0 {
+			b.mu.Lock()
+			failed := b.err
+			b.mu.Unlock()
+			if failed != nil {
+				err = fmt.Errorf("%w: %w", ErrBufferFailed, failed)
+			} else if err = r.refreshRollups(b.ctx, set); err != nil {
+				b.fail(err)
+			}
+			last = time.Now()
 		}
-		if err != nil {
-			b.fail(err)
+		for _, h := range held {
+			pending{acks: h.acks, done: h.done}.finish(err)
 		}
-		p.finish(err)
+		held, set = held[:0], sliceSet{}
+	}
+	var timer *time.Timer
+	for {
+		var wr written
+		var ok bool
+		if len(held) == 0 {
+			wr, ok = <-b.written
+		} else {
+			wait := time.Until(last.Add(b.refreshInterval))
+			if wait <= 0 || len(set) == 0 {
+				flush()
+				continue
+			}
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			select {
+			case wr, ok = <-b.written:
+				timer.Stop()
+			case <-timer.C:
+				flush()
+				continue
+			}
+		}
+		if !ok {
+			flush()
+			return
+		}
+		if wr.err != nil {
+			flush()
+			pending{acks: wr.acks, done: wr.done}.finish(wr.err)
+			continue
+		}
+		held = append(held, wr)
+		for sl := range wr.slices {
+			set[sl] = struct{}{}
+		}
+		if wr.done != nil { // Flush or Close waits for it
+			flush()
+		}
 	}
 }
 

@@ -81,13 +81,19 @@ func TestClusterVariant(t *testing.T) {
 		}
 	}
 
+	// The pack names no database: query through a session whose default is db.
+	qconn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{addrs[1]}, Auth: clickhouse.Auth{Database: db}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { qconn.Close() })
 	for _, name := range chschema.QueryNames() {
 		t.Run(name, func(t *testing.T) {
-			sql, err := chschema.Query(name, db)
+			sql, err := chschema.Query(name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := queryTSV(t, nodes[1], sql)
+			got, err := queryTSV(t, qconn, sql)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,4 +120,47 @@ func TestClusterVariant(t *testing.T) {
 			t.Errorf("partition %d: %d keys read back through the cluster, want 25", p, len(got))
 		}
 	}
+}
+
+// A cluster database written by a release with the FINAL views is migrated
+// to the rollup tables: the backfill, run through the Distributed tables,
+// gives the rollups the views gave.
+func TestClusterUpgradeBackfillsTheRollupTables(t *testing.T) {
+	addrs := strings.Split(os.Getenv("AWUMETER_CLUSTER_ADDRS"), ",")
+	cluster := os.Getenv("AWUMETER_CLUSTER_NAME")
+	if len(addrs) < 2 || cluster == "" {
+		t.Skip("no cluster: run `make test-cluster` (deploy/local/cluster.sh run …)")
+	}
+	ctx := testenv.Context(t, 5*time.Minute)
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{addrs[0]}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	db := testenv.UniqueName(t, "db")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" ON CLUSTER "+cluster); err != nil {
+			t.Logf("drop %s: %v", db, err)
+		}
+	})
+	opts := migrate.Options{Database: db, Cluster: cluster, To: lastViewsVersion}
+	if _, err := migrate.Up(ctx, conn, opts); err != nil {
+		t.Fatalf("migrate on cluster to %d: %v", lastViewsVersion, err)
+	}
+	before, err := migrate.List(ctx, conn, db)
+	if err != nil || len(before) != lastViewsVersion {
+		t.Fatalf("%d migrations before the upgrade: %v", len(before), err)
+	}
+	old := NewWriter(conn, migrate.Schema{Database: db, Flavor: before[0].Flavor, Cluster: cluster, Version: lastViewsVersion}, testConfig(), Settings{})
+	final, stale := knownFinal(), knownStale()
+	for _, b := range []Batch{stale, final, stale, final} {
+		writeLegacy(t, old, b)
+	}
+	opts.To = 0
+	if _, err := migrate.Up(ctx, conn, opts); err != nil {
+		t.Fatalf("upgrade on cluster: %v", err)
+	}
+	checkRollups(t, conn, db, final, "on the cluster after the upgrade's backfill")
 }

@@ -39,6 +39,12 @@ type Config struct {
 	// refuses longer queries. A single workcycle whose ids alone exceed it
 	// cannot be looked up (sink.ErrQueryTooLarge).
 	MaxQueryBytes int `yaml:"max_query_bytes"`
+	// RollupRefreshInterval is how often, at most, the rollup tables are
+	// refreshed for the days the rows written since the last refresh
+	// changed. Offsets wait for the refresh, so it adds up to this much
+	// (plus the refresh) to the commit delay; a longer interval refreshes
+	// a busy day less often. Default 1s; 0 refreshes after every batch.
+	RollupRefreshInterval time.Duration `yaml:"rollup_refresh_interval"`
 }
 
 // Defaults and bounds of Config.MaxQueryBytes.
@@ -129,6 +135,8 @@ func DefaultConfig() Config {
 		MaxPendingBatches: 1,
 		InsertTimeout:     60 * time.Second,
 		MaxQueryBytes:     DefaultMaxQueryBytes,
+
+		RollupRefreshInterval: time.Second,
 	}
 }
 
@@ -162,6 +170,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxQueryBytes < MinMaxQueryBytes {
 		bad("max_query_bytes", "must be at least %d (16 KiB), got %d", MinMaxQueryBytes, c.MaxQueryBytes)
+	}
+	if c.RollupRefreshInterval < 0 {
+		bad("rollup_refresh_interval", "must be zero or more, got %s", c.RollupRefreshInterval)
 	}
 	return errors.Join(errs...)
 }

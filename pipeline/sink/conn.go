@@ -13,7 +13,19 @@ import (
 const maxCompressionBuffer = 1 << 20
 
 // Dial opens a native-protocol connection pool and checks it with a ping.
+// Its sessions' default database is "default": queries name awumeter's
+// database, which need not exist yet (migrate creates it).
 func Dial(ctx context.Context, c ClickHouseConfig) (driver.Conn, error) {
+	return dial(ctx, c, "default")
+}
+
+// DialDatabase is Dial with c.Database as the sessions' default database,
+// for SQL that names its tables without a database, as the query pack does.
+func DialDatabase(ctx context.Context, c ClickHouseConfig) (driver.Conn, error) {
+	return dial(ctx, c, c.Database)
+}
+
+func dial(ctx context.Context, c ClickHouseConfig, database string) (driver.Conn, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -27,7 +39,7 @@ func Dial(ctx context.Context, c ClickHouseConfig) (driver.Conn, error) {
 	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:        c.Addrs,
-		Auth:        clickhouse.Auth{Database: "default", Username: c.Username, Password: pw},
+		Auth:        clickhouse.Auth{Database: database, Username: c.Username, Password: pw},
 		TLS:         tlsCfg,
 		DialTimeout: c.DialTimeout,
 		Compression: &clickhouse.Compression{Method: compressionMethods[c.Compression]},

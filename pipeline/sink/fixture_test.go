@@ -98,6 +98,8 @@ func knownFinal() Batch {
 	u2 := awu("t1", "wc1", "u2", "a1", "prompt", "", "text", "succeeded", false, false, 1, "2026-01-05 10:03:00", "2026-01-05 10:04:00", toks(400, 80), "0.0005", 0, "0", 1)
 	u3 := awu("t1", "wc2", "u3", "a1", "tool", "refund", "text", "failed", false, false, 2, "2026-01-05 12:00:00", "2026-01-05 12:01:00", toks(500, 100), "0.0004", 0, "0", 1)
 	u4 := awu("t1", "wc3", "u4", "a2", "tool", "refund", "voice", "succeeded", true, false, 1, "2026-01-31 23:59:59.5", "2026-02-01 00:10:00", toks(2000, 500), "0.0025", 30, "0.15", 2)
+	// u4's events fall on two days, so its rows name both (see AWURow.EventDays).
+	u4.EventDays = []int32{int32(at("2026-01-31 00:00:00").Unix() / 86400), int32(at("2026-02-01 00:00:00").Unix() / 86400)}
 	u5 := awu("t2", "wc4", "u5", "b1", "tool", "search", "text", "succeeded", false, true, 1, "2026-02-02 08:00:00", "2026-02-02 08:00:30", toks(1000, 400), "0.004", 20, "0.1", 1)
 	u6 := awu("t2", "wc4", "u6", "b1", "prompt", "", "text", "succeeded", false, false, 1, "2026-02-02 08:01:00", "2026-02-02 08:01:10", toks(2000, 600), "0.008", 0, "0", 1)
 	u7 := awu("t1", "wc5", "u7", "a1", "prompt", "", "text", "succeeded", false, false, 1, "2026-01-06 09:00:00", "2026-01-06 09:00:05", toks(100, 50), "0.0005", 0, "0", 1)
@@ -157,7 +159,7 @@ func knownStale() Batch {
 	u1 := f.AWUs[0]
 	u1.Version, u1.Status, u1.Validated, u1.Attempts, u1.TokenCounts, u1.TokenCost, u1.Credits, u1.ListCost = 1, "failed", false, 1, toks(300, 60), dec("0.0003"), 0, dec("0")
 	u4 := f.AWUs[3]
-	u4.Version, u4.FirstSeen, u4.Validated = 1, at("2026-02-01 00:00:10"), false
+	u4.Version, u4.FirstSeen, u4.Validated, u4.EventDays = 1, at("2026-02-01 00:00:10"), false, nil
 	s.AWUs = []engine.AWURow{u1, u4}
 	m1 := f.AWUModels[0]
 	m1.Version, m1.TokenCounts, m1.TokenCost = 1, toks(300, 60), dec("0.0003")

@@ -352,7 +352,7 @@ func TestBufferWritesEveryRowOnceInOrder(t *testing.T) {
 // fakeConn is a ClickHouse connection for the Writer: inserts take as
 // long, and end as, plan says, by table and attempt (0-based).
 type fakeConn struct {
-	driver.Conn // only PrepareBatch is used
+	driver.Conn // only PrepareBatch and Exec are used
 	plan        func(ctx context.Context, table string, attempt int) error
 
 	mu        sync.Mutex
@@ -373,6 +373,20 @@ func (c *fakeConn) PrepareBatch(ctx context.Context, query string, _ ...driver.P
 	table := strings.Fields(query)[2]
 	table = table[strings.IndexByte(table, '.')+1:]
 	return &fakeBatch{c: c, ctx: ctx, table: table}, nil
+}
+
+// Exec runs a rollup refresh statement: table "rollups" in the plan and
+// the log, one attempt per statement.
+func (c *fakeConn) Exec(ctx context.Context, _ string, _ ...any) error {
+	c.mu.Lock()
+	n := c.attempts["rollups"]
+	c.attempts["rollups"]++
+	c.mu.Unlock()
+	err := c.plan(ctx, "rollups", n)
+	if err == nil {
+		c.record("refreshed rollups")
+	}
+	return err
 }
 
 func (c *fakeConn) record(e string) {
@@ -450,24 +464,27 @@ func fullBatch() Batch {
 	return b
 }
 
-var allTables = []string{"workcycle_keys", "events", "awu_models", "awus", "workcycles"}
+var allTables = []string{"workcycle_keys", "events", "awu_models", "awus", "awu_days", "workcycles"}
 
 // The keys are stored before any other table's insert begins; the other
 // tables are then inserted at once.
 func TestWriteInsertsTheKeysFirstThenTheTablesAtOnce(t *testing.T) {
-	started := make(chan struct{}, 4)
+	started := make(chan struct{}, 5)
 	c := newFakeConn(func(ctx context.Context, table string, _ int) error {
-		if table == "workcycle_keys" {
+		switch table {
+		case "workcycle_keys":
 			time.Sleep(20 * time.Millisecond)
 			return nil
+		case "rollups":
+			return nil
 		}
-		// Wait until all four tables are being sent: proof that they are
+		// Wait until all five tables are being sent: proof that they are
 		// inserted at once (a serial Write would time out here).
 		started <- struct{}{}
 		deadline := time.After(2 * time.Second)
 		for {
 			c := len(started)
-			if c == 4 {
+			if c == 5 {
 				return nil
 			}
 			select {
@@ -480,11 +497,17 @@ func TestWriteInsertsTheKeysFirstThenTheTablesAtOnce(t *testing.T) {
 	if err := fakeWriter(c).Write(context.Background(), fullBatch()); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.log) != 10 || c.log[0] != "send workcycle_keys" || c.log[1] != "sent workcycle_keys" {
+	if len(c.log) != 16 || c.log[0] != "send workcycle_keys" || c.log[1] != "sent workcycle_keys" {
 		t.Errorf("log %v: the keys must be sent, and acknowledged, first", c.log)
 	}
-	if c.maxActive != 4 {
-		t.Errorf("%d inserts at once, want 4", c.maxActive)
+	for i, e := range c.log {
+		if (i >= 12) != (e == "refreshed rollups") {
+			t.Errorf("log %v: the four rollup refresh statements must run last", c.log)
+			break
+		}
+	}
+	if c.maxActive != 5 {
+		t.Errorf("%d inserts at once, want 5", c.maxActive)
 	}
 }
 
@@ -504,7 +527,7 @@ func TestWriteRetriesEachTableOnItsOwn(t *testing.T) {
 	if err := fakeWriter(c).Write(context.Background(), fullBatch()); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"workcycle_keys": 1, "events": 2, "awu_models": 1, "awus": 3, "workcycles": 1}
+	want := map[string]int{"workcycle_keys": 1, "events": 2, "awu_models": 1, "awus": 3, "awu_days": 1, "workcycles": 1}
 	for _, table := range allTables {
 		if c.attempts[table] != want[table] {
 			t.Errorf("%s: %d attempts, want %d", table, c.attempts[table], want[table])

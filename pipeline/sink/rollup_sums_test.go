@@ -94,7 +94,8 @@ func TestRollupSumsDoNotWrap(t *testing.T) {
 
 // The same on the modern branch, on a current ClickHouse in chDB.
 func TestRollupSumsDoNotWrapOnChDB(t *testing.T) {
-	inserts := insertValues(migrate.Schema{Database: "awumeter", Flavor: chschema.Modern}, sumsBatch(math.MaxInt64, math.MaxInt64))
+	schema := migrate.Schema{Database: "awumeter", Flavor: chschema.Modern}
+	inserts := append(insertValues(schema, sumsBatch(math.MaxInt64, math.MaxInt64)), refreshValues(t, schema)...)
 	res := runChDB(t, chschema.Params{Database: "awumeter", Flavor: chschema.Modern}, inserts, sumQueries("awumeter"), true)
 	for name := range sumQueries("awumeter") {
 		got := res.Results[name]

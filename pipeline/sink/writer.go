@@ -47,7 +47,11 @@ type Writer struct {
 	// at once: what Write did before, kept for the benchmarks.
 	serialTables bool
 
-	events, workcycles, awus, awuModels, keys string // INSERT statements
+	events, workcycles, awus, awuModels, awuDays, keys string // INSERT statements
+	// refresh are the rollup refresh statements; refreshErr is why they
+	// could not be rendered, a bug reported by the first refresh.
+	refresh    []string
+	refreshErr error
 }
 
 // Open dials ClickHouse, checks that the database is migrated to exactly
@@ -85,7 +89,9 @@ func NewWriter(conn driver.Conn, schema migrate.Schema, cfg Config, set Settings
 	w.workcycles = insertSQL(schema, "workcycles", workcycleColumns)
 	w.awus = insertSQL(schema, "awus", awuColumns)
 	w.awuModels = insertSQL(schema, "awu_models", awuModelColumns)
+	w.awuDays = insertSQL(schema, "awu_days", awuDayColumns)
 	w.keys = insertSQL(schema, "workcycle_keys", keyColumns)
+	w.refresh, w.refreshErr = refreshSQL(schema)
 	return w
 }
 
@@ -124,8 +130,18 @@ func (w *Writer) Schema() migrate.Schema { return w.schema }
 // the others. Errors are a *PermanentError (the insert can never succeed)
 // or ctx's error; either way the caller must not commit the batch's
 // offsets, although some of its tables may have been written.
+//
+// Then it refreshes the rollups of the days b's AWU rows can change (see
+// refreshRollups). Buffer refreshes less often: once for the batches
+// written since its last refresh.
 func (w *Writer) Write(ctx context.Context, b Batch) error {
-	return w.writeParts(ctx, []Batch{b})
+	parts := []Batch{b}
+	if err := w.writeParts(ctx, parts); err != nil {
+		return err
+	}
+	s := sliceSet{}
+	s.addRows(parts)
+	return w.refreshRollups(ctx, s)
 }
 
 // writeParts is Write of the rows of every part, as if merged: Buffer
@@ -158,6 +174,9 @@ func (w *Writer) writeParts(ctx context.Context, parts []Batch) error {
 		},
 		func(ctx context.Context) error {
 			return writeTable(ctx, w, "awus", w.awus, awuColumns, rowsOf(parts, func(b *Batch) []engine.AWURow { return b.AWUs }))
+		},
+		func(ctx context.Context) error {
+			return writeTable(ctx, w, "awu_days", w.awuDays, awuDayColumns, [][]awuDay{awuDaysOf(parts)})
 		},
 		func(ctx context.Context) error {
 			return writeTable(ctx, w, "workcycles", w.workcycles, workcycleColumns, rowsOf(parts, func(b *Batch) []engine.WorkcycleRow { return b.Workcycles }))

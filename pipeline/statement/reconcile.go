@@ -167,23 +167,21 @@ WHERE first_event >= toDateTime(?, 'UTC') AND first_event < toDateTime(?, 'UTC')
 	}, nil
 }
 
-// rollupTotals sums the final rows of the month in ClickHouse, apart from
-// the statement's own reading of them.
+// rollupTotals sums the rollups of the month in ClickHouse, the numbers
+// the statement is drawn up from (Warehouse.Tally), apart from the
+// statement's own reading of them.
 func (w *Warehouse) rollupTotals(ctx context.Context, tenantID string, p Period) (map[string]decimal.Decimal, error) {
 	var awus, succeeded, actions, voice uint64
 	var validated uint64
 	// Int64 columns are summed as Decimal(38, 0), which cannot wrap.
 	var attempts, in, out, cacheRead, cacheCreation, reasoning, credits decimal.Decimal
 	var tokenCost decimal.Decimal
+	src, args := usageSource(tenantID, p)
 	err := w.conn.QueryRow(ctx, w.sql(`
-SELECT count(), countIf(status = 'succeeded'), sum(validated),
-       countIf(kind = 'tool' AND status = 'succeeded'), countIf(kind = 'tool' AND status = 'succeeded' AND channel = 'voice'),
-       sum(toDecimal128(attempts, 0)), sum(toDecimal128(input_tokens, 0)), sum(toDecimal128(output_tokens, 0)),
-       sum(toDecimal128(cache_read_input_tokens, 0)), sum(toDecimal128(cache_creation_input_tokens, 0)),
-       sum(toDecimal128(reasoning_tokens, 0)), sum(toDecimal128(credits, 0)), sum(token_cost)
-FROM (SELECT * FROM {db}.awus FINAL WHERE tenant_id = ?)
-WHERE first_seen >= toDateTime(?, 'UTC') AND first_seen < toDateTime(?, 'UTC')`),
-		tenantID, unix(p.Start), unix(p.End)).Scan(&awus, &succeeded, &validated, &actions, &voice,
+SELECT sum(awus), sum(awus_succeeded), sum(awus_validated), sum(actions), sum(voice_actions),
+       sum(attempts), sum(input_tokens), sum(output_tokens), sum(cache_read_input_tokens),
+       sum(cache_creation_input_tokens), sum(reasoning_tokens), sum(credits), sum(token_cost)
+FROM (`+src+`)`), args...).Scan(&awus, &succeeded, &validated, &actions, &voice,
 		&attempts, &in, &out, &cacheRead, &cacheCreation, &reasoning, &credits, &tokenCost)
 	if err != nil {
 		return nil, fmt.Errorf("cannot sum the rollups of tenant %s for %s: %w", tenantID, p.Month, err)

@@ -117,6 +117,127 @@ func (t *Tally) AddAWU(r *engine.AWURow) (bool, error) {
 	return true, nil
 }
 
+// UsageRow is the usage of a tenant's AWUs of one kind and channel: a sum of
+// rows of the rollup_usage_daily table (JSON names are its column names).
+// Counts are UInt64 and sums of Int64 columns Decimal(38, 0) there, so that
+// no sum wraps; AddUsage refuses what does not fit int64.
+type UsageRow struct {
+	Kind         string `json:"kind"`    // "tool" or "prompt"
+	Channel      string `json:"channel"` // "text" or "voice"
+	AWUs         uint64 `json:"awus"`
+	Succeeded    uint64 `json:"awus_succeeded"`
+	Failed       uint64 `json:"awus_failed"`
+	Validated    uint64 `json:"awus_validated"`
+	RolledBack   uint64 `json:"awus_rolled_back"`
+	Actions      uint64 `json:"actions"`       // succeeded tool AWUs, both channels
+	VoiceActions uint64 `json:"voice_actions"` // the voice ones among Actions
+
+	Attempts                 decimal.Decimal `json:"attempts"`
+	InputTokens              decimal.Decimal `json:"input_tokens"`
+	OutputTokens             decimal.Decimal `json:"output_tokens"`
+	CacheReadInputTokens     decimal.Decimal `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens decimal.Decimal `json:"cache_creation_input_tokens"`
+	ReasoningTokens          decimal.Decimal `json:"reasoning_tokens"`
+	TokenCost                decimal.Decimal `json:"token_cost"` // USD
+	Credits                  decimal.Decimal `json:"credits"`
+	UnpricedTokens           decimal.Decimal `json:"unpriced_tokens"`
+}
+
+// ModelUsageRow is the token use and cost of one model: a sum of rows of the
+// rollup_model_usage_daily table.
+type ModelUsageRow struct {
+	Model                    string          `json:"model"`
+	InputTokens              decimal.Decimal `json:"input_tokens"`
+	OutputTokens             decimal.Decimal `json:"output_tokens"`
+	CacheReadInputTokens     decimal.Decimal `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens decimal.Decimal `json:"cache_creation_input_tokens"`
+	ReasoningTokens          decimal.Decimal `json:"reasoning_tokens"`
+	TokenCost                decimal.Decimal `json:"token_cost"` // USD
+	UnpricedTokens           decimal.Decimal `json:"unpriced_tokens"`
+}
+
+// AddUsage adds rollup usage that lies in the period: the caller selects
+// it. The error is a *SumError when a value is negative or a sum would not
+// fit int64; the tally is then unchanged.
+func (t *Tally) AddUsage(r *UsageRow) error {
+	c := t.checker("")
+	awus := c.count(ItemAWUsAttempted, r.AWUs)
+	succeeded := c.count(ItemAWUsSucceeded, r.Succeeded)
+	failed := c.count("awus_failed", r.Failed)
+	validated := c.count(ItemAWUsValidated, r.Validated)
+	rolledBack := c.count("awus_rolled_back", r.RolledBack)
+	actions := c.count(ItemActions, r.Actions)
+	voice := c.count(ItemVoiceActions, r.VoiceActions)
+	if c.err == nil && voice > actions {
+		c.fail(ItemActions, ErrNegative, fmt.Sprintf("%d voice actions of %d actions", voice, actions))
+	}
+	row := engine.AWURow{
+		Attempts: c.whole("attempts", r.Attempts),
+		TokenCounts: engine.TokenCounts{
+			InputTokens:              c.whole(ItemInputTokens, r.InputTokens),
+			OutputTokens:             c.whole(ItemOutputTokens, r.OutputTokens),
+			CacheReadInputTokens:     c.whole(ItemCacheReadInputTokens, r.CacheReadInputTokens),
+			CacheCreationInputTokens: c.whole(ItemCacheCreationInputTokens, r.CacheCreationInputTokens),
+			ReasoningTokens:          c.whole(ItemReasoningTokens, r.ReasoningTokens),
+		},
+		Credits:        c.whole(ItemCredits, r.Credits),
+		UnpricedTokens: c.whole(ItemUnpricedTokens, r.UnpricedTokens),
+	}
+	c.nonNegativeCost(r.TokenCost)
+	var prompts int64
+	if r.Kind != "tool" {
+		prompts = awus
+	}
+	sums := [...]struct {
+		field string
+		sum   *int64
+		v     int64
+	}{
+		{ItemAWUsAttempted, &t.AWUs, awus}, {ItemAWUsSucceeded, &t.Succeeded, succeeded}, {"awus_failed", &t.Failed, failed},
+		{ItemAWUsValidated, &t.Validated, validated}, {"awus_rolled_back", &t.RolledBack, rolledBack},
+		{ItemPromptAWUs, &t.PromptAWUs, prompts}, {ItemVoiceActions, &t.VoiceActions, voice},
+		{ItemActions, &t.TextActions, actions - voice}, {"attempts", &t.Attempts, row.Attempts},
+		{ItemUnpricedTokens, &t.UnpricedTokens, row.UnpricedTokens}, {ItemCredits, &t.RowCredits, row.Credits},
+	}
+	var next [len(sums)]int64
+	for i, s := range sums {
+		next[i] = c.add(s.field, *s.sum, s.v)
+	}
+	tokens := c.addTokens(t.Tokens, row.TokenCounts)
+	if c.err != nil {
+		return c.err
+	}
+	for i, s := range sums {
+		*s.sum = next[i]
+	}
+	t.Tokens = tokens
+	t.TokenCost = t.TokenCost.Add(r.TokenCost)
+	return nil
+}
+
+// AddModelUsage adds one model's rollup usage that lies in the period;
+// errors as for [Tally.AddUsage].
+func (t *Tally) AddModelUsage(r *ModelUsageRow) error {
+	c := t.checker(r.Model)
+	m := ModelRow{
+		Model: r.Model, FirstSeen: t.Period.Start,
+		TokenCounts: engine.TokenCounts{
+			InputTokens:              c.whole(ItemInputTokens, r.InputTokens),
+			OutputTokens:             c.whole(ItemOutputTokens, r.OutputTokens),
+			CacheReadInputTokens:     c.whole(ItemCacheReadInputTokens, r.CacheReadInputTokens),
+			CacheCreationInputTokens: c.whole(ItemCacheCreationInputTokens, r.CacheCreationInputTokens),
+			ReasoningTokens:          c.whole(ItemReasoningTokens, r.ReasoningTokens),
+		},
+		TokenCost:      r.TokenCost,
+		UnpricedTokens: c.whole(ItemUnpricedTokens, r.UnpricedTokens),
+	}
+	if c.err != nil {
+		return c.err
+	}
+	_, err := t.AddModel(&m)
+	return err
+}
+
 // AddModel counts an AWU's use of one model in the month of the AWU's first
 // event. It reports whether the row belongs to the period; errors as for
 // [Tally.AddAWU].
@@ -260,6 +381,34 @@ func (c *checker) add(field string, sum, v int64) int64 {
 		return sum
 	}
 	return sum + v
+}
+
+// count is a UInt64 count from ClickHouse as an int64, refusing one past
+// int64.
+func (c *checker) count(field string, v uint64) int64 {
+	if c.err == nil && v > math.MaxInt64 {
+		c.fail(field, ErrOverflow, fmt.Sprintf("%d is more than %d", v, int64(math.MaxInt64)))
+		return 0
+	}
+	return int64(v)
+}
+
+var maxInt64 = decimal.NewFromInt(math.MaxInt64)
+
+// whole is a Decimal(38, 0) sum from ClickHouse as an int64, refusing a
+// negative value or one past int64.
+func (c *checker) whole(field string, d decimal.Decimal) int64 {
+	switch {
+	case c.err != nil:
+		return 0
+	case d.IsNegative():
+		c.fail(field, ErrNegative, "a sum of "+d.String())
+		return 0
+	case d.GreaterThan(maxInt64):
+		c.fail(field, ErrOverflow, fmt.Sprintf("%s is more than %d", d.String(), int64(math.MaxInt64)))
+		return 0
+	}
+	return d.IntPart()
 }
 
 // mul is a × b for a, b >= 0, refusing overflow.

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
-	"github.com/awumeter/awumeter/pipeline/engine"
 )
 
 // Warehouse reads the rows statements are computed from, and the ledger they
@@ -80,52 +78,49 @@ func (w *Warehouse) Tenants(ctx context.Context, end func(tenantID string) time.
 	return ids, nil
 }
 
-// Tally feeds a tenant's final rows for p to a new tally: its AWUs and
-// their per-model split by first_seen, and its conversations by their first
-// event. A row that cannot be summed is a *SumError.
+// Tally feeds a tenant's rollups for p to a new tally: the latest snapshots
+// of the daily rollup tables (usage_daily and model_usage_daily) for the
+// UTC days wholly inside p, and for a day p starts or ends within (a time
+// zone other than UTC), the AWUs of that day's slice whose first event is
+// in p; and its conversations by their first event. A sum that cannot be
+// stated is a *SumError.
 func (w *Warehouse) Tally(ctx context.Context, tenantID string, p Period) (*Tally, error) {
 	t := NewTally(p)
 	t.TenantID = tenantID
 	t.Models = map[string]*ModelTally{}
+	src, args := usageSource(tenantID, p)
 	if err := w.each(ctx, `
-SELECT kind, channel, status, validated, rolled_back, attempts, first_seen,
-       input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
-       token_cost, credits, unpriced_tokens
-FROM (SELECT * FROM {db}.awus FINAL WHERE tenant_id = ?)
-WHERE first_seen >= toDateTime(?, 'UTC') AND first_seen < toDateTime(?, 'UTC')`,
-		[]any{tenantID, unix(p.Start), unix(p.End)},
-		func(s scanner) error {
-			var r engine.AWURow
-			var validated, rolledBack uint8
-			if err := s.Scan(&r.Kind, &r.Channel, &r.Status, &validated, &rolledBack, &r.Attempts, &r.FirstSeen,
-				&r.InputTokens, &r.OutputTokens, &r.CacheReadInputTokens, &r.CacheCreationInputTokens, &r.ReasoningTokens,
-				&r.TokenCost, &r.Credits, &r.UnpricedTokens); err != nil {
-				return err
-			}
-			r.Validated, r.RolledBack = validated == 1, rolledBack == 1
-			_, err := t.AddAWU(&r)
+SELECT kind, channel, sum(awus), sum(awus_succeeded), sum(awus_failed), sum(awus_validated), sum(awus_rolled_back),
+       sum(actions), sum(voice_actions), sum(attempts), sum(input_tokens), sum(output_tokens),
+       sum(cache_read_input_tokens), sum(cache_creation_input_tokens), sum(reasoning_tokens),
+       sum(token_cost), sum(credits), sum(unpriced_tokens)
+FROM (`+src+`)
+GROUP BY kind, channel`, args, func(s scanner) error {
+		var r UsageRow
+		if err := s.Scan(&r.Kind, &r.Channel, &r.AWUs, &r.Succeeded, &r.Failed, &r.Validated, &r.RolledBack,
+			&r.Actions, &r.VoiceActions, &r.Attempts, &r.InputTokens, &r.OutputTokens,
+			&r.CacheReadInputTokens, &r.CacheCreationInputTokens, &r.ReasoningTokens,
+			&r.TokenCost, &r.Credits, &r.UnpricedTokens); err != nil {
 			return err
-		}); err != nil {
-		return nil, fmt.Errorf("cannot read awus of tenant %s for %s: %w", tenantID, p.Month, err)
+		}
+		return t.AddUsage(&r)
+	}); err != nil {
+		return nil, fmt.Errorf("cannot read the rollups of tenant %s for %s: %w", tenantID, p.Month, err)
 	}
+	src, args = modelSource(tenantID, p)
 	if err := w.each(ctx, `
-SELECT model, first_seen,
-       input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
-       token_cost, unpriced_tokens
-FROM (SELECT * FROM {db}.awu_models FINAL WHERE tenant_id = ?)
-WHERE first_seen >= toDateTime(?, 'UTC') AND first_seen < toDateTime(?, 'UTC')`,
-		[]any{tenantID, unix(p.Start), unix(p.End)},
-		func(s scanner) error {
-			var m ModelRow
-			if err := s.Scan(&m.Model, &m.FirstSeen,
-				&m.InputTokens, &m.OutputTokens, &m.CacheReadInputTokens, &m.CacheCreationInputTokens, &m.ReasoningTokens,
-				&m.TokenCost, &m.UnpricedTokens); err != nil {
-				return err
-			}
-			_, err := t.AddModel(&m)
+SELECT model, sum(input_tokens), sum(output_tokens), sum(cache_read_input_tokens),
+       sum(cache_creation_input_tokens), sum(reasoning_tokens), sum(token_cost), sum(unpriced_tokens)
+FROM (`+src+`)
+GROUP BY model`, args, func(s scanner) error {
+		var r ModelUsageRow
+		if err := s.Scan(&r.Model, &r.InputTokens, &r.OutputTokens, &r.CacheReadInputTokens,
+			&r.CacheCreationInputTokens, &r.ReasoningTokens, &r.TokenCost, &r.UnpricedTokens); err != nil {
 			return err
-		}); err != nil {
-		return nil, fmt.Errorf("cannot read awu_models of tenant %s for %s: %w", tenantID, p.Month, err)
+		}
+		return t.AddModelUsage(&r)
+	}); err != nil {
+		return nil, fmt.Errorf("cannot read the per-model rollups of tenant %s for %s: %w", tenantID, p.Month, err)
 	}
 	if err := w.each(ctx, `
 SELECT conversation_id, min(started_at) AS first_event
@@ -146,6 +141,82 @@ HAVING first_event >= toDateTime(?, 'UTC') AND first_event < toDateTime(?, 'UTC'
 		return nil, fmt.Errorf("cannot read conversations of tenant %s for %s: %w", tenantID, p.Month, err)
 	}
 	return t, nil
+}
+
+// utcDays splits p into the UTC days wholly inside it, [from, to), and the
+// days it starts or ends within, when its time zone is not UTC's.
+func utcDays(p Period) (from, to time.Time, edges []time.Time) {
+	from, to = p.Start.Truncate(24*time.Hour), p.End.Truncate(24*time.Hour)
+	if from.Before(p.Start) {
+		edges = append(edges, from)
+		from = from.Add(24 * time.Hour)
+	}
+	if to.Before(p.End) {
+		edges = append(edges, to)
+	}
+	return from, to, edges
+}
+
+func date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// usageSource is a query of a tenant's usage in p, by (kind, channel), in
+// the columns of the rollup_usage_daily table: the latest snapshot of each
+// day wholly inside p, then the AWUs of the edge days whose first event is
+// in p, summed from their latest rows in awu_days. Sums of Int64 columns
+// are Decimal(38, 0). GLOBAL IN builds the set of latest snapshots once,
+// which a Distributed table needs and a single server allows.
+func usageSource(tenantID string, p Period) (string, []any) {
+	from, to, edges := utcDays(p)
+	q := `
+    SELECT kind, channel, awus, awus_succeeded, awus_failed, awus_validated, awus_rolled_back, actions, voice_actions,
+           attempts, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
+           token_cost, credits, unpriced_tokens
+    FROM {db}.rollup_usage_daily FINAL
+    WHERE tenant_id = ? AND day >= toDate(?) AND day < toDate(?) AND slice_marker = 0
+      AND (tenant_id, day, slice_version) GLOBAL IN (
+          SELECT tenant_id, day, max(slice_version) FROM {db}.rollup_usage_daily
+          WHERE tenant_id = ? AND day >= toDate(?) AND day < toDate(?) GROUP BY tenant_id, day)`
+	args := []any{tenantID, date(from), date(to), tenantID, date(from), date(to)}
+	for _, d := range edges {
+		q += `
+    UNION ALL
+    SELECT kind, channel, toUInt64(1), toUInt64(status = 'succeeded'), toUInt64(status = 'failed'), toUInt64(validated),
+           toUInt64(rolled_back), toUInt64(kind = 'tool' AND status = 'succeeded'),
+           toUInt64(kind = 'tool' AND status = 'succeeded' AND channel = 'voice'),
+           toDecimal128(attempts, 0), toDecimal128(input_tokens, 0), toDecimal128(output_tokens, 0),
+           toDecimal128(cache_read_input_tokens, 0), toDecimal128(cache_creation_input_tokens, 0),
+           toDecimal128(reasoning_tokens, 0), token_cost, toDecimal128(credits, 0), toDecimal128(unpriced_tokens, 0)
+    FROM (SELECT * FROM {db}.awu_days FINAL WHERE tenant_id = ? AND day = toDate(?) AND part = 'awu')
+    WHERE toDate(first_seen) = day AND first_seen >= toDateTime(?, 'UTC') AND first_seen < toDateTime(?, 'UTC')`
+		args = append(args, tenantID, date(d), unix(p.Start), unix(p.End))
+	}
+	return q, args
+}
+
+// modelSource is usageSource by model, in the columns of
+// rollup_model_usage_daily.
+func modelSource(tenantID string, p Period) (string, []any) {
+	from, to, edges := utcDays(p)
+	q := `
+    SELECT model, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
+           token_cost, unpriced_tokens
+    FROM {db}.rollup_model_usage_daily FINAL
+    WHERE tenant_id = ? AND day >= toDate(?) AND day < toDate(?) AND slice_marker = 0
+      AND (tenant_id, day, slice_version) GLOBAL IN (
+          SELECT tenant_id, day, max(slice_version) FROM {db}.rollup_model_usage_daily
+          WHERE tenant_id = ? AND day >= toDate(?) AND day < toDate(?) GROUP BY tenant_id, day)`
+	args := []any{tenantID, date(from), date(to), tenantID, date(from), date(to)}
+	for _, d := range edges {
+		q += `
+    UNION ALL
+    SELECT model, toDecimal128(input_tokens, 0), toDecimal128(output_tokens, 0),
+           toDecimal128(cache_read_input_tokens, 0), toDecimal128(cache_creation_input_tokens, 0),
+           toDecimal128(reasoning_tokens, 0), token_cost, toDecimal128(unpriced_tokens, 0)
+    FROM (SELECT * FROM {db}.awu_days FINAL WHERE tenant_id = ? AND day = toDate(?) AND part = 'model')
+    WHERE toDate(first_seen) = day AND first_seen >= toDateTime(?, 'UTC') AND first_seen < toDateTime(?, 'UTC')`
+		args = append(args, tenantID, date(d), unix(p.Start), unix(p.End))
+	}
+	return q, args
 }
 
 // Cutoff returns what the ledger holds for a tenant now: the highest offset

@@ -12,6 +12,7 @@ import (
 	"github.com/awumeter/awumeter/internal/testenv"
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/migrate"
+	"github.com/awumeter/awumeter/pipeline/sink"
 )
 
 // stack is a migrated database of the test's own with a Service over it.
@@ -74,26 +75,26 @@ func (s *stack) ingest(events []event, awus []engine.AWURow, models []ModelRow, 
 		}
 		s.send(b)
 	}
-	if len(awus) > 0 {
-		b := s.batch("INSERT INTO " + db + ".awus (tenant_id, workcycle_id, awu_id, agent_id, kind, tool, channel, status, validated, rolled_back, attempts, first_seen, last_seen, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, token_cost, credits, list_cost, unpriced_tokens, version)")
+	if len(awus)+len(models) > 0 {
+		// Through the sink's Writer, which also stores them by day and
+		// refreshes the rollup tables the statements read.
+		var b sink.Batch
 		for _, a := range awus {
-			if err := b.Append(a.TenantID, a.WorkcycleID, a.AWUID, "agent", a.Kind, a.Tool, a.Channel, a.Status, boolByte(a.Validated), boolByte(a.RolledBack),
-				a.Attempts, a.FirstSeen, a.LastSeen, a.InputTokens, a.OutputTokens, int64(0), int64(0), int64(0),
-				a.TokenCost, a.Credits, a.ListCost, a.UnpricedTokens, a.Version); err != nil {
-				s.t.Fatal(err)
-			}
+			a.AgentID = "agent"
+			b.AWUs = append(b.AWUs, a)
 		}
-		s.send(b)
-	}
-	if len(models) > 0 {
-		b := s.batch("INSERT INTO " + db + ".awu_models (tenant_id, workcycle_id, awu_id, model, provider, agent_id, kind, tool, first_seen, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, token_cost, unpriced_tokens, version)")
 		for _, m := range models {
-			if err := b.Append(m.TenantID, m.WorkcycleID, m.AWUID, m.Model, "", "agent", "tool", "lookup", m.FirstSeen,
-				m.InputTokens, m.OutputTokens, int64(0), int64(0), int64(0), m.TokenCost, m.UnpricedTokens, m.Version); err != nil {
-				s.t.Fatal(err)
-			}
+			b.AWUModels = append(b.AWUModels, sink.AWUModelRow{TenantID: m.TenantID, WorkcycleID: m.WorkcycleID, AWUID: m.AWUID,
+				Model: m.Model, AgentID: "agent", Kind: "tool", Tool: "lookup", FirstSeen: m.FirstSeen,
+				TokenCounts: m.TokenCounts, TokenCost: m.TokenCost, UnpricedTokens: m.UnpricedTokens, Version: m.Version})
 		}
-		s.send(b)
+		schema, err := migrate.CheckSchema(s.ctx, s.ch.Conn, db)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if err := sink.NewWriter(s.ch.Conn, schema, sink.DefaultConfig(), sink.Settings{}).Write(s.ctx, b); err != nil {
+			s.t.Fatal(err)
+		}
 	}
 	if len(wcs) > 0 {
 		b := s.batch("INSERT INTO " + db + ".workcycles (tenant_id, workcycle_id, agent_id, conversation_id, outcome, outcome_type, started_at, ended_at, awus, awus_succeeded, awus_failed, awus_validated, awus_rolled_back, actions, voice_actions, attempts, retries, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, token_cost, credits, list_cost, unpriced_tokens, version)")

@@ -1,8 +1,42 @@
 // Package chschema holds awumeter's ClickHouse schema: the numbered
-// migrations (NNNN_name.sql) and the analysts' query pack (queries/*.sql),
+// migrations (NNNN_name.sql), the refresh of the rollup tables
+// (rollups/refresh.sql) and the analysts' query pack (queries/*.sql),
 // embedded in the binary.
 //
-// The files are Go text/templates with a deliberately tiny vocabulary, so one
+// # Query pack
+//
+// The query files are plain SQL, not templates, so they run by hand as they
+// are: `clickhouse-client --database awumeter --multiquery < file.sql`. They
+// name tables without a database (usage_monthly, workcycles FINAL, ...), read
+// only columns common to every flavor, and hold exactly one statement. The
+// first comment line is the query's one-line description (awumeter query
+// --list); it must fit on one line.
+//
+// A query that can be filtered says so with a filter marker, a block comment
+// at the end of a WHERE condition:
+//
+//	WHERE 1 /* filters: month = toStartOfMonth(day), tenant = tenant_id */
+//	WHERE kind = 'tool' /* filters: month = month, tenant = tenant_id */
+//
+// By hand the marker is a comment and the query reads everything. [Bind]
+// replaces each marker with one "AND <expr> = ?" condition per filter given,
+// in the order the marker lists them, and returns the values to bind to the
+// placeholders (clickhouse-go binds them as quoted literals; a value is never
+// pasted into the text). A filter not given adds nothing. The filters are:
+//
+//	month   YYYY-MM; bound as the string 'YYYY-MM-01', which ClickHouse
+//	        compares as a Date, so <expr> must be a Date: the first day of
+//	        a month (e.g. month, toStartOfMonth(started_at))
+//	tenant  a tenant id; <expr> is usually tenant_id
+//
+// A marker's <expr> is a column or a function call (no commas outside
+// parentheses, no "*/"). A query may hold several markers, one per
+// subquery; all of them must list the same filters. The pack's SQL holds no
+// "?" of its own.
+//
+// # Migrations
+//
+// Migration files are Go text/templates with a deliberately tiny vocabulary, so one
 // source serves the Debian 18.16 server, current ClickHouse, and a cluster:
 //
 //	{{db}}                 the database name (default awumeter)
@@ -21,6 +55,15 @@
 //	{{distributed "name" "sharding expr"}}
 //	                       in the cluster variant, a CREATE statement for the
 //	                       Distributed table "name" over name_local; else ""
+//	{{in}}                 IN, or GLOBAL IN in the cluster variant
+//	{{refresh "all"}}      the statements of rollups/refresh.sql for every
+//	                       slice (0009's backfill)
+//	{{hasPrefix s p}}, {{hasSuffix s p}}, {{split "a, b"}}
+//	                       string tests and a list, for {{define}}d blocks
+//
+// rollups/refresh.sql adds {{days}} and {{months}}: the condition selecting
+// the slices to refresh, "1" for all of them, else membership in the
+// external tables RefreshDays and RefreshMonths.
 //
 // A file holds one or more statements, each ending with ";" at the end of a
 // line. Statements that render empty are skipped.
@@ -38,7 +81,7 @@ import (
 	"text/template"
 )
 
-//go:embed *.sql queries/*.sql
+//go:embed *.sql queries/*.sql rollups/*.sql
 var files embed.FS
 
 // Flavor selects the DDL branch for a server version.
@@ -66,6 +109,10 @@ type Params struct {
 	// EventsRetentionDays, when above zero, adds a TTL to the events ledger
 	// on modern servers. Zero keeps events forever.
 	EventsRetentionDays int
+
+	// someSlices renders the rollup refresh for the slices listed in the
+	// external tables RefreshDays and RefreshMonths instead of all slices.
+	someSlices bool
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -132,7 +179,38 @@ func (p Params) funcs() template.FuncMap {
 			}
 			return " TTL " + expr + " + INTERVAL " + strconv.Itoa(p.EventsRetentionDays) + " DAY"
 		},
-		"table": local,
+		"table":     local,
+		"in":        func() string { return globalIn(p) },
+		"hasPrefix": strings.HasPrefix,
+		"hasSuffix": strings.HasSuffix,
+		"split":     func(list string) []string { return strings.Split(list, ", ") },
+		"days": func() string {
+			if !p.someSlices {
+				return "1"
+			}
+			return "(tenant_id, day) " + globalIn(p) + " (SELECT tenant_id, day FROM " + RefreshDays + ")"
+		},
+		"months": func() string {
+			if !p.someSlices {
+				return "1"
+			}
+			// The tuple with a function of day alone would read the whole
+			// table; the tenant and day range conditions let the primary
+			// key narrow the read first.
+			return "tenant_id " + globalIn(p) + " (SELECT tenant_id FROM " + RefreshMonths + ")" +
+				" AND day >= (SELECT min(month) FROM " + RefreshMonths + ")" +
+				" AND day < (SELECT addMonths(max(month), 1) FROM " + RefreshMonths + ")" +
+				" AND (tenant_id, toStartOfMonth(day)) " + globalIn(p) + " (SELECT tenant_id, month FROM " + RefreshMonths + ")"
+		},
+		"refresh": func(string) (string, error) {
+			all := p
+			all.someSlices = false
+			stmts, err := refreshStatements(all)
+			if err != nil {
+				return "", err
+			}
+			return strings.Join(stmts, ";\n\n") + ";", nil
+		},
 		"engine": func(engine, name string, args ...string) string {
 			if p.Cluster == "" {
 				return engine + "(" + strings.Join(args, ", ") + ")"
@@ -148,6 +226,49 @@ func (p Params) funcs() template.FuncMap {
 				p.Database, name, p.Cluster, local(name), sharding)
 		},
 	}
+}
+
+// globalIn is IN, or GLOBAL IN on a cluster, where a subquery's set must be
+// built once on the initiator: from a Distributed table, or from an external
+// table that only the initiator has.
+func globalIn(p Params) string {
+	if p.Cluster != "" {
+		return "GLOBAL IN"
+	}
+	return "IN"
+}
+
+// The external tables that list the slices RefreshStatements refreshes.
+const (
+	// RefreshDays lists (tenant_id String, day Date): the daily slices.
+	RefreshDays = "rollup_days"
+	// RefreshMonths lists (tenant_id String, month Date): the monthly
+	// slices, the months of RefreshDays.
+	RefreshMonths = "rollup_months"
+)
+
+// RefreshStatements renders the refresh of the rollup tables
+// (rollups/refresh.sql) for the slices listed in the external tables
+// RefreshDays and RefreshMonths, which the caller sends with the queries.
+// Run the statements in order, after the rows they read were acknowledged.
+func RefreshStatements(p Params) ([]string, error) {
+	p.someSlices = true
+	return refreshStatements(p)
+}
+
+// RefreshAllStatements renders the refresh of every slice of the rollup
+// tables, as migration 0009 runs it: a rebuild of the rollups from awu_days.
+func RefreshAllStatements(p Params) ([]string, error) {
+	p.someSlices = false
+	return refreshStatements(p)
+}
+
+func refreshStatements(p Params) ([]string, error) {
+	src, err := fs.ReadFile(files, "rollups/refresh.sql")
+	if err != nil {
+		return nil, err
+	}
+	return Render("rollups/refresh.sql", string(src), p)
 }
 
 // Render executes one template and splits it into statements.
@@ -242,31 +363,4 @@ func Migrations() ([]Migration, error) {
 // Statements renders the migration for p.
 func (m Migration) Statements(p Params) ([]string, error) {
 	return Render(fmt.Sprintf("%04d_%s.sql", m.Version, m.Name), m.Source, p)
-}
-
-// QueryNames lists the query pack, sorted.
-func QueryNames() []string {
-	entries, _ := fs.ReadDir(files, "queries")
-	var names []string
-	for _, e := range entries {
-		names = append(names, strings.TrimSuffix(e.Name(), ".sql"))
-	}
-	return names
-}
-
-// Query renders one query of the pack for the database. Queries read the
-// same columns on every flavor, so only the database name matters.
-func Query(name, database string) (string, error) {
-	src, err := fs.ReadFile(files, "queries/"+name+".sql")
-	if err != nil {
-		return "", fmt.Errorf("no query %q in the pack: %w", name, err)
-	}
-	stmts, err := Render(name+".sql", string(src), Params{Database: database, Flavor: Modern})
-	if err != nil {
-		return "", err
-	}
-	if len(stmts) != 1 {
-		return "", fmt.Errorf("query %s: holds %d statements; want exactly 1", name, len(stmts))
-	}
-	return stmts[0], nil
 }

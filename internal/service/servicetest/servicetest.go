@@ -402,10 +402,14 @@ func OfflineTotals(t testing.TB, recs []gen.Record, cfg engine.Config) (awus, in
 }
 
 // RequireRollupTotals requires the rollups of the database to hold the
-// AWUs, input tokens and token cost of the offline result of recs: nothing
-// counted twice by a replay or a re-emission, nothing missing.
+// AWUs, input tokens and token cost of the offline result of recs, and
+// every row of the four rollup views to equal its sum over the offline
+// rows: nothing counted twice by a replay or a re-emission, nothing
+// missing. The rollups are refreshed after the rows they sum are written,
+// so it waits up to 30 seconds for them.
 func RequireRollupTotals(t testing.TB, ctx context.Context, ch *testenv.ClickHouse, recs []gen.Record) {
 	t.Helper()
+	RequireRollups(t, ctx, ch, offlineFinal(t, recs, EngineConfig()))
 	wantAWUs, wantInput, wantCost := OfflineTotals(t, recs, EngineConfig())
 	awus, input, cost, err := RollupTotals(ctx, ch)
 	if err != nil {
@@ -414,6 +418,170 @@ func RequireRollupTotals(t testing.TB, ctx context.Context, ch *testenv.ClickHou
 	if awus != wantAWUs || input != wantInput || !cost.Equal(wantCost) {
 		t.Fatalf("rollups: %d AWUs, %d input tokens, cost %s; want %d, %d, %s", awus, input, cost, wantAWUs, wantInput, wantCost)
 	}
+}
+
+// RequireRollups requires every row of usage_daily, usage_monthly,
+// model_usage_daily and model_usage_monthly to equal the sums of the final
+// rows that belong to it, and no other row to exist, within 30 seconds.
+func RequireRollups(t testing.TB, ctx context.Context, ch *testenv.ClickHouse, final engine.Rows) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		diff, err := rollupDiff(ctx, ch, final)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rollups differ from the sums of the final rows after 30s:\n%s", diff)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func rollupDiff(ctx context.Context, ch *testenv.ClickHouse, final engine.Rows) (string, error) {
+	var diffs []string
+	for _, monthly := range []bool{false, true} {
+		period, view, modelView := "day", "usage_daily", "model_usage_daily"
+		bucket := func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+		if monthly {
+			period, view, modelView = "month", "usage_monthly", "model_usage_monthly"
+			bucket = func(t time.Time) string { return t.UTC().Format("2006-01") + "-01" }
+		}
+		want := map[string]*rollupSums{}
+		for i := range final.AWUs {
+			a := &final.AWUs[i]
+			k := strings.Join([]string{bucket(a.FirstSeen), a.TenantID, a.AgentID, a.Kind, a.Tool, a.Channel}, "|")
+			sums(want, k).add(1, b2i(a.Status == "succeeded"), b2i(a.Validated), b2i(a.Kind == "tool" && a.Status == "succeeded"),
+				b2i(a.Kind == "tool" && a.Status == "succeeded" && a.Channel == "voice"), a.Attempts, a.InputTokens, a.OutputTokens,
+				a.Credits, a.TokenCost, a.ListCost)
+		}
+		d, err := compareRows(ctx, ch, view, fmt.Sprintf(`SELECT toString(%s), tenant_id, agent_id, kind, tool, channel,
+			awus, awus_succeeded, awus_validated, actions, voice_actions, attempts, input_tokens, output_tokens, credits,
+			toString(token_cost), toString(list_cost) FROM %s.%s`, period, ch.Database, view), 6, want)
+		if err != nil {
+			return "", err
+		}
+		diffs = append(diffs, d...)
+		want = map[string]*rollupSums{}
+		for i := range final.AWUModels {
+			m := &final.AWUModels[i]
+			k := strings.Join([]string{bucket(m.FirstSeen), m.TenantID, m.AgentID, m.Model, m.Provider, m.Tool}, "|")
+			sums(want, k).add(1, 0, 0, 0, 0, 0, m.InputTokens, m.OutputTokens, 0, m.TokenCost, decimal.Zero)
+		}
+		d, err = compareRows(ctx, ch, modelView, fmt.Sprintf(`SELECT toString(%s), tenant_id, agent_id, model, provider, tool,
+			awus, toUInt64(0), toUInt64(0), toUInt64(0), toUInt64(0), toInt64(0), input_tokens, output_tokens, toInt64(0),
+			toString(token_cost), '0' FROM %s.%s`, period, ch.Database, modelView), 6, want)
+		if err != nil {
+			return "", err
+		}
+		diffs = append(diffs, d...)
+	}
+	if len(diffs) > 20 {
+		diffs = append(diffs[:20], fmt.Sprintf("and %d more", len(diffs)-20))
+	}
+	return strings.Join(diffs, "\n"), nil
+}
+
+type rollupSums struct {
+	awus, succeeded, validated, actions, voice uint64
+	attempts, input, output, credits           int64
+	cost, list                                 decimal.Decimal
+}
+
+func sums(m map[string]*rollupSums, k string) *rollupSums {
+	s := m[k]
+	if s == nil {
+		s = &rollupSums{}
+		m[k] = s
+	}
+	return s
+}
+
+func (s *rollupSums) add(awus, succeeded, validated, actions, voice uint64, attempts, input, output, credits int64, cost, list decimal.Decimal) {
+	s.awus += awus
+	s.succeeded += succeeded
+	s.validated += validated
+	s.actions += actions
+	s.voice += voice
+	s.attempts += attempts
+	s.input += input
+	s.output += output
+	s.credits += credits
+	s.cost = s.cost.Add(cost)
+	s.list = s.list.Add(list)
+}
+
+func (s *rollupSums) String() string {
+	return fmt.Sprintf("awus=%d succeeded=%d validated=%d actions=%d voice=%d attempts=%d input=%d output=%d credits=%d cost=%s list=%s",
+		s.awus, s.succeeded, s.validated, s.actions, s.voice, s.attempts, s.input, s.output, s.credits, s.cost, s.list)
+}
+
+func b2i(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// compareRows reads a rollup view, keyed by its first keyCols columns, and
+// lists how it differs from want.
+func compareRows(ctx context.Context, ch *testenv.ClickHouse, view, sql string, keyCols int, want map[string]*rollupSums) ([]string, error) {
+	rows, err := ch.Conn.Query(ctx, sql)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", view, err)
+	}
+	defer rows.Close()
+	var diffs []string
+	got := map[string]*rollupSums{}
+	for rows.Next() {
+		key := make([]string, keyCols)
+		var s rollupSums
+		var cost, list string
+		dest := []any{}
+		for i := range key {
+			dest = append(dest, &key[i])
+		}
+		dest = append(dest, &s.awus, &s.succeeded, &s.validated, &s.actions, &s.voice, &s.attempts, &s.input, &s.output, &s.credits, &cost, &list)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("%s: %w", view, err)
+		}
+		s.cost, s.list = decimal.RequireFromString(cost), decimal.RequireFromString(list)
+		k := strings.Join(key, "|")
+		if got[k] != nil {
+			diffs = append(diffs, fmt.Sprintf("%s: row %s twice", view, k))
+		}
+		got[k] = &s
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", view, err)
+	}
+	keys := map[string]bool{}
+	for k := range want {
+		keys[k] = true
+	}
+	for k := range got {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	for _, k := range sorted {
+		g, w := got[k], want[k]
+		switch {
+		case w == nil:
+			diffs = append(diffs, fmt.Sprintf("%s: row %s (%s) has no final rows", view, k, g))
+		case g == nil:
+			diffs = append(diffs, fmt.Sprintf("%s: no row %s; want %s", view, k, w))
+		case g.String() != w.String():
+			diffs = append(diffs, fmt.Sprintf("%s: row %s is %s; want %s", view, k, g, w))
+		}
+	}
+	return diffs, nil
 }
 
 // RequireCommittedAtEnd requires every partition's committed offset to be

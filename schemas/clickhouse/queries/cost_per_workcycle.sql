@@ -1,6 +1,9 @@
--- Cost per workcycle by tenant, agent and outcome: what the list price
--- charges (credits at $0.005) next to what the tokens cost.
+-- Cost per workcycle per month, tenant, agent and outcome: list price next to token cost.
+-- What the list price charges (credits at $0.005) next to what the tokens
+-- cost. A workcycle counts in the UTC month it started.
+-- The filters apply outside FINAL, so an older version in another month never counts.
 SELECT
+    toStartOfMonth(started_at)         AS month,
     tenant_id,
     agent_id,
     outcome,
@@ -10,6 +13,7 @@ SELECT
     list_cost / workcycles             AS list_cost_per_workcycle,
     token_cost / workcycles            AS token_cost_per_workcycle,
     list_cost - token_cost             AS margin
-FROM {{db}}.workcycles FINAL
-GROUP BY tenant_id, agent_id, outcome
-ORDER BY tenant_id, agent_id, outcome;
+FROM (SELECT * FROM workcycles FINAL)
+WHERE 1 /* filters: month = toStartOfMonth(started_at), tenant = tenant_id */
+GROUP BY month, tenant_id, agent_id, outcome
+ORDER BY month, tenant_id, agent_id, outcome;

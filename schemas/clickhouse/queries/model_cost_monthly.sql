@@ -1,5 +1,6 @@
--- Token cost per tenant and model per month, from the model_usage_monthly
--- rollup: the split a statement's token_cost line needs.
+-- Token cost per month, tenant and model: the split a statement's token_cost line needs.
+-- From the model_usage_monthly rollup (UTC months, an AWU in the month of its
+-- first event).
 SELECT
     month,
     tenant_id,
@@ -9,6 +10,7 @@ SELECT
     sum(output_tokens)               AS output_tokens,
     sum(token_cost)                  AS token_cost,
     sum(unpriced_tokens)             AS unpriced_tokens
-FROM {{db}}.model_usage_monthly
+FROM model_usage_monthly
+WHERE 1 /* filters: month = month, tenant = tenant_id */
 GROUP BY month, tenant_id, model
 ORDER BY month, tenant_id, model;

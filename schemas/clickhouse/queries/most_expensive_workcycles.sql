@@ -1,6 +1,8 @@
 -- The ten most expensive workcycles by token cost, with their list price.
--- Tokens are added in Decimal(38, 0) and converted back to Int64, which
--- fails rather than wraps.
+-- With --month, among the workcycles that started in that UTC month. Tokens
+-- are added in Decimal(38, 0) and converted back to Int64, which fails rather
+-- than wraps.
+-- The filters apply outside FINAL, so an older version in another month never counts.
 SELECT
     tenant_id,
     workcycle_id,
@@ -12,6 +14,7 @@ SELECT
     toInt64(toDecimal128(input_tokens, 0) + toDecimal128(output_tokens, 0)) AS tokens,
     token_cost,
     list_cost
-FROM {{db}}.workcycles FINAL
+FROM (SELECT * FROM workcycles FINAL)
+WHERE 1 /* filters: month = toStartOfMonth(started_at), tenant = tenant_id */
 ORDER BY token_cost DESC, list_cost DESC, tenant_id, workcycle_id
 LIMIT 10;

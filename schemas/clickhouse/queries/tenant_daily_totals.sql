@@ -1,5 +1,6 @@
--- Daily totals per tenant, from the usage_daily rollup (UTC days, an AWU on
--- the day of its first event).
+-- Daily totals per tenant: AWUs, actions, tokens, token cost, credits and list cost.
+-- From the usage_daily rollup (UTC days, an AWU on the day of its first
+-- event); --month keeps the days of that month.
 SELECT
     day,
     tenant_id,
@@ -12,6 +13,7 @@ SELECT
     sum(token_cost)                  AS token_cost,
     sum(credits)                     AS credits,
     sum(list_cost)                   AS list_cost
-FROM {{db}}.usage_daily
+FROM usage_daily
+WHERE 1 /* filters: month = toStartOfMonth(day), tenant = tenant_id */
 GROUP BY day, tenant_id
 ORDER BY day, tenant_id;

@@ -1,5 +1,6 @@
--- Monthly totals per tenant, from the usage_monthly rollup (UTC months, an AWU in
--- the month of its first event).
+-- Monthly totals per tenant: AWUs, actions, tokens, token cost, credits and list cost.
+-- From the usage_monthly rollup (UTC months, an AWU in the month of its first
+-- event).
 SELECT
     month,
     tenant_id,
@@ -12,6 +13,7 @@ SELECT
     sum(token_cost)                  AS token_cost,
     sum(credits)                     AS credits,
     sum(list_cost)                   AS list_cost
-FROM {{db}}.usage_monthly
+FROM usage_monthly
+WHERE 1 /* filters: month = month, tenant = tenant_id */
 GROUP BY month, tenant_id
 ORDER BY month, tenant_id;
