@@ -4,7 +4,7 @@ GO ?= go
 STACK := deploy/local/stack.sh
 GOTEST_FLAGS ?= -count=1 -timeout 15m
 
-.PHONY: all build vet test test-unit test-cluster test-collector bench bench-e2e fuzz up down status demo clean collector
+.PHONY: all build vet test test-unit test-cluster test-collector bench bench-e2e bench-rollups fuzz up down status demo clean collector
 
 all: build
 
@@ -45,6 +45,17 @@ BASELINE ?=
 bench-e2e: build
 	$(STACK) run $(GO) run ./internal/bench/e2e -awumeter bin/awumeter -workcycles $(WORKCYCLES) \
 	  -ledger-events $(LEDGER_EVENTS) $(if $(BASELINE),-baseline $(BASELINE)) $(BENCH_E2E_FLAGS)
+
+## bench-rollups: rollup query latency on the local ClickHouse, before (0008's
+## views over FINAL) and after (0009's rollup tables), at each size of AWUS
+## (comma-separated AWU rows; default 10000000, about 12 minutes; 100M takes
+## well over an hour on the 2-core machine, see docs/BENCHMARKS.md), with
+## 0009's backfill time and one incremental refresh; numbers, not pass/fail;
+## the table goes to docs/BENCHMARKS.md. BENCH_ROLLUPS_FLAGS: e.g. -docs= to
+## only print, -keep, -runs 5 (go run ./internal/bench/rollups -h).
+AWUS ?= 10000000
+bench-rollups:
+	AWUMETER_STACK_SERVICES=clickhouse $(STACK) run $(GO) run ./internal/bench/rollups -awus $(AWUS) $(BENCH_ROLLUPS_FLAGS)
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s); findings land in testdata/fuzz.
 FUZZTIME ?= 30s

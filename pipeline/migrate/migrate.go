@@ -280,7 +280,13 @@ func exec(ctx context.Context, conn driver.Conn, stmt string) error {
 	// A backfill (INSERT … SELECT) into a Distributed table is then done on
 	// every shard before the next statement reads it; other statements
 	// ignore the setting.
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1}))
+	// The rollup backfill (0009) groups every day's rows at once: past 1 GiB
+	// of group state it spills to disk instead of failing at the server's
+	// max_memory_usage.
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+		"insert_distributed_sync":            1,
+		"max_bytes_before_external_group_by": 1 << 30,
+	}))
 	err := conn.Exec(ctx, stmt)
 	var ex *clickhouse.Exception
 	if errors.As(err, &ex) && alreadyExists[ex.Code] {

@@ -4,8 +4,8 @@
 --
 -- * awu_days holds every version of every AWU row, and of its per-model
 --   rows, once per UTC day the AWU has events on, sorted by (tenant_id,
---   day): the AWUs a day's rollup can depend on are one range of the sort
---   key.
+--   day, part): the AWU rows a day's rollup can depend on are one range of
+--   the sort key, and their per-model rows the next.
 -- * A slice is (tenant_id, day). Its refresh reads the latest row of each
 --   AWU in the slice and writes a snapshot: one row per dimension value of
 --   the AWUs whose first event is on that day, plus a marker row, all with
@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{table "awu_days"}}{{onCluster}}
 )
 ENGINE = {{engine "ReplacingMergeTree" "awu_days" "version"}}
 PARTITION BY toYYYYMM(day)
-ORDER BY (tenant_id, day, workcycle_id, awu_id, part, model);
+ORDER BY (tenant_id, day, part, workcycle_id, awu_id, model);
 
 {{distributed "awu_days" "cityHash64(tenant_id)"}};
 
@@ -106,37 +106,13 @@ DROP TABLE IF EXISTS {{db}}.model_usage_monthly{{onCluster}};
 DROP TABLE IF EXISTS {{db}}.usage_daily{{onCluster}};
 DROP TABLE IF EXISTS {{db}}.model_usage_daily{{onCluster}};
 
-CREATE VIEW IF NOT EXISTS {{db}}.usage_daily{{onCluster}} AS
-SELECT
-    day,
-{{template "usage_view"}}
-FROM {{db}}.rollup_usage_daily FINAL
-WHERE slice_marker = 0 AND (tenant_id, day, slice_version) {{in}}
-    (SELECT tenant_id, day, max(slice_version) FROM {{db}}.rollup_usage_daily GROUP BY tenant_id, day);
+{{template "rollup_view" "usage_daily"}};
 
-CREATE VIEW IF NOT EXISTS {{db}}.usage_monthly{{onCluster}} AS
-SELECT
-    month,
-{{template "usage_view"}}
-FROM {{db}}.rollup_usage_monthly FINAL
-WHERE slice_marker = 0 AND (tenant_id, month, slice_version) {{in}}
-    (SELECT tenant_id, month, max(slice_version) FROM {{db}}.rollup_usage_monthly GROUP BY tenant_id, month);
+{{template "rollup_view" "usage_monthly"}};
 
-CREATE VIEW IF NOT EXISTS {{db}}.model_usage_daily{{onCluster}} AS
-SELECT
-    day,
-{{template "model_view"}}
-FROM {{db}}.rollup_model_usage_daily FINAL
-WHERE slice_marker = 0 AND (tenant_id, day, slice_version) {{in}}
-    (SELECT tenant_id, day, max(slice_version) FROM {{db}}.rollup_model_usage_daily GROUP BY tenant_id, day);
+{{template "rollup_view" "model_usage_daily"}};
 
-CREATE VIEW IF NOT EXISTS {{db}}.model_usage_monthly{{onCluster}} AS
-SELECT
-    month,
-{{template "model_view"}}
-FROM {{db}}.rollup_model_usage_monthly FINAL
-WHERE slice_marker = 0 AND (tenant_id, month, slice_version) {{in}}
-    (SELECT tenant_id, month, max(slice_version) FROM {{db}}.rollup_model_usage_monthly GROUP BY tenant_id, month);
+{{template "rollup_view" "model_usage_monthly"}};
 
 {{/* A rollup table: the period column (day, or month for the monthly
 tables), the dimensions, the sums, and slice_version. */}}
@@ -157,6 +133,16 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{table .}}{{onCluster}}
 ENGINE = {{engine "ReplacingMergeTree" . "slice_version"}}
 PARTITION BY {{$partition}}
 ORDER BY (tenant_id, {{$period}}, slice_marker, {{$dims}}){{end}}
+{{/* A view over rollup_<name>: per slice, the snapshot with the highest
+slice_version, without its marker row. */}}
+{{define "rollup_view"}}{{$period := "day"}}{{if hasSuffix . "_monthly"}}{{$period = "month"}}{{end -}}
+CREATE VIEW IF NOT EXISTS {{db}}.{{.}}{{onCluster}} AS
+SELECT
+    {{$period}},
+{{if hasPrefix . "model_"}}{{template "model_view"}}{{else}}{{template "usage_view"}}{{end}}
+FROM {{db}}.rollup_{{.}} FINAL
+WHERE slice_marker = 0 AND (tenant_id, {{$period}}, slice_version) {{in}}
+    (SELECT tenant_id, {{$period}}, max(slice_version) FROM {{db}}.rollup_{{.}} GROUP BY tenant_id, {{$period}}){{end}}
 {{define "usage_sums"}}    awus                        UInt64,
     awus_succeeded              UInt64,
     awus_failed                 UInt64,

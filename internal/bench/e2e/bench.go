@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/awumeter/awumeter/internal/bench/benchdoc"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,30 +110,9 @@ func (b *bench) phase(i, n int, format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "\n== [%s] %d/%d %s\n", b.elapsed(), i, n, fmt.Sprintf(format, args...))
 }
 
-// status shows a line that keeps changing: rewritten in place on a
-// terminal, else logged every 10 s.
-type status struct {
-	b    *bench
-	last time.Time
-	line bool
-}
-
-func (s *status) show(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if s.b.tty {
-		fmt.Fprintf(os.Stderr, "\r\033[K[%6s] %s", s.b.elapsed(), msg)
-		s.line = true
-	} else if time.Since(s.last) >= 10*time.Second {
-		s.b.logf("%s", msg)
-		s.last = time.Now()
-	}
-}
-
-func (s *status) done() {
-	if s.line {
-		fmt.Fprintln(os.Stderr)
-		s.line = false
-	}
+// status is the progress line of a long step.
+func (b *bench) status() *benchdoc.Status {
+	return &benchdoc.Status{TTY: b.tty, Elapsed: b.elapsed, Logf: b.logf}
 }
 
 // generate produces the topic with awumeter gen and counts what it holds:

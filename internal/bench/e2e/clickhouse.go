@@ -89,8 +89,8 @@ func (b *bench) insertWithProgress(ctx context.Context, what, sql string, total 
 		_, err := b.ch.query(context.WithoutCancel(ctx), sql, "query_id", id, "wait_end_of_query", "1")
 		done <- err
 	}()
-	st := status{b: b}
-	defer st.done()
+	st := b.status()
+	defer st.Done()
 	start := time.Now()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -108,7 +108,7 @@ func (b *bench) insertWithProgress(ctx context.Context, what, sql string, total 
 			read, err := b.ch.int(ctx, "SELECT sum(read_rows) FROM system.processes WHERE query_id = "+quote(id))
 			if err == nil {
 				read = min(read, total) // numbers() is read in whole blocks
-				st.show("%s: %d of %d rows (%.0f%%) in %s", what, read, total,
+				st.Show("%s: %d of %d rows (%.0f%%) in %s", what, read, total,
 					100*float64(read)/float64(total), time.Since(start).Round(time.Second))
 			}
 		}

@@ -20,7 +20,7 @@ func TestReplaceBlock(t *testing.T) {
 			"# B\n\nintro\n\n## End to end\n\n`make bench-e2e` writes its latest table here.\n\n" +
 				beginMarker + "\nnew\n" + endMarker + "\n\n## 2026-11-29, x\n\nold record\n"},
 		{"appends the section to a file without headings", "# B",
-			"# B\n\n## End to end\n\n`make bench-e2e` writes its latest table here.\n\n" + beginMarker + "\nnew\n" + endMarker + "\n\n"},
+			"# B\n\n## End to end\n\n`make bench-e2e` writes its latest table here.\n\n" + beginMarker + "\nnew\n" + endMarker + "\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := replaceBlock(tc.doc, "new\n\n")

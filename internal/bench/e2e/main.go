@@ -17,14 +17,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
-	"os"
-	"os/signal"
+	"github.com/awumeter/awumeter/internal/bench/benchdoc"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"time"
 )
 
@@ -69,27 +65,10 @@ func main() {
 	flag.BoolVar(&o.rekeyed, "rekeyed", true, "also measure the topic declared not keyed by workcycle, through the re-key stage (empty ledger)")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C ends the benchmark without its clean-up
-	}()
-	if err := run(ctx, o); err != nil {
-		if ctx.Err() != nil {
-			err = errors.New("interrupted")
-		}
-		fmt.Fprintf(os.Stderr, "bench-e2e: %v\n", err)
-		os.Exit(1)
-	}
+	benchdoc.Main("bench-e2e", func(ctx context.Context) error { return run(ctx, o) })
 }
 
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
+func env(name, def string) string { return benchdoc.Env(name, def) }
 
 func run(ctx context.Context, o options) error {
 	b, err := newBench(o)
@@ -155,13 +134,8 @@ func run(ctx context.Context, o options) error {
 
 	b.phase(phases, phases, "report")
 	rep := b.report(ctx, results)
-	fmt.Println()
-	fmt.Print(rep)
-	if o.docs != "" {
-		if err := updateDocs(o.docs, rep); err != nil {
-			return err
-		}
-		b.logf("wrote the table to %s", o.docs)
+	if err := docBlock.Publish(o.docs, rep, b.logf); err != nil {
+		return err
 	}
 	b.logf("benchmark finished in %s", b.elapsed())
 	return nil

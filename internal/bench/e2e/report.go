@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/awumeter/awumeter/internal/bench/benchdoc"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -159,34 +158,11 @@ func short(n int64) string {
 
 // machine describes where the run ran.
 func (b *bench) machine(ctx context.Context) string {
-	host, _ := os.Hostname()
-	parts := []string{fmt.Sprintf("%d cores", runtime.NumCPU())}
-	if mem, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for line := range strings.Lines(string(mem)) {
-			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-				parts = append(parts, fmt.Sprintf("%.1f GiB RAM", float64(kb)/(1<<20)))
-			}
-		}
-	}
-	osName := runtime.GOOS
-	if rel, err := os.ReadFile("/etc/os-release"); err == nil {
-		for line := range strings.Lines(string(rel)) {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "PRETTY_NAME="); ok {
-				osName = strings.Trim(v, `"`)
-			}
-		}
-	}
-	if k, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		osName += ", Linux " + strings.TrimSpace(string(k))
-	}
-	parts = append(parts, osName, runtime.Version())
 	chv, err := b.ch.query(ctx, "SELECT version()")
 	if err != nil {
 		chv = "?"
 	}
-	parts = append(parts, "ClickHouse "+chv, "Kafka "+b.kafkaVersion(ctx))
-	return fmt.Sprintf("%s (%s)", host, strings.Join(parts, ", "))
+	return benchdoc.Machine("ClickHouse "+chv, "Kafka "+b.kafkaVersion(ctx))
 }
 
 // kafkaVersion is the local stack's Kafka version (deploy/local/env.sh
@@ -212,49 +188,10 @@ func (b *bench) kafkaVersion(ctx context.Context) string {
 	return "?"
 }
 
-const (
-	beginMarker = "<!-- bench-e2e:begin -->"
-	endMarker   = "<!-- bench-e2e:end -->"
-)
+// docBlock is this benchmark's table in docs/BENCHMARKS.md.
+var docBlock = benchdoc.Block{Name: "bench-e2e", First: true,
+	Section: "## End to end\n\n`make bench-e2e` writes its latest table here."}
 
-// updateDocs puts block between the markers in the file at path.
-func updateDocs(path, block string) error {
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	out, err := replaceBlock(string(doc), block)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return os.WriteFile(path, []byte(out), 0o644)
-}
+var beginMarker, endMarker = docBlock.Begin(), docBlock.End()
 
-// replaceBlock replaces what is between the markers with block. Without
-// markers it adds an "End to end" section holding them before the first
-// second-level heading (or at the end).
-func replaceBlock(doc, block string) (string, error) {
-	block = strings.TrimRight(block, "\n") + "\n"
-	i, j := strings.Index(doc, beginMarker), strings.Index(doc, endMarker)
-	switch {
-	case i >= 0 && j > i:
-		return doc[:i+len(beginMarker)] + "\n" + block + doc[j:], nil
-	case i >= 0 || j >= 0:
-		return "", errors.New("the bench-e2e markers are incomplete or out of order")
-	}
-	section := "## End to end\n\n`make bench-e2e` writes its latest table here.\n\n" +
-		beginMarker + "\n" + block + endMarker + "\n\n"
-	if doc != "" && !strings.HasSuffix(doc, "\n") {
-		doc += "\n"
-	}
-	if strings.HasPrefix(doc, "## ") {
-		return section + doc, nil
-	}
-	if k := strings.Index(doc, "\n## "); k >= 0 {
-		return doc[:k+1] + section + doc[k+1:], nil
-	}
-	if doc != "" {
-		doc += "\n"
-	}
-	return doc + section, nil
-}
+func replaceBlock(doc, block string) (string, error) { return docBlock.Replace(doc, block) }

@@ -166,8 +166,8 @@ func (b *bench) measure(ctx context.Context, s runSpec) (result, error) {
 // has been read, until the ledger is complete; it returns the time since
 // start and the last metrics.
 func (b *bench) waitCaughtUp(ctx context.Context, c *child, start time.Time, addr, db, logPath string, timeout time.Duration) (time.Duration, map[string]float64, error) {
-	st := status{b: b}
-	defer st.done()
+	st := b.status()
+	defer st.Done()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	var m map[string]float64
@@ -188,13 +188,13 @@ func (b *bench) waitCaughtUp(ctx context.Context, c *child, start time.Time, add
 			el.Round(time.Second), read, b.records, read/el.Seconds(), flushed, b.events)
 		if int64(read) >= b.records && b.caughtUp(ctx, db) {
 			el = time.Since(start)
-			st.show("%s", line)
+			st.Show("%s", line)
 			if got, err := scrape(ctx, "http://"+addr+"/metrics"); err == nil {
 				m = got
 			}
 			return el, m, nil
 		}
-		st.show("%s", line)
+		st.Show("%s", line)
 		if el > timeout {
 			return 0, nil, fmt.Errorf("%s did not catch up within %s (-timeout / -ledger-timeout): %s; see %s", c.cmd.Path, timeout, line, logPath)
 		}
