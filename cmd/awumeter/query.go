@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/awumeter/awumeter/internal/chquery"
@@ -96,12 +97,16 @@ func runQuery(cmd *cobra.Command, name string, f *queryFlags) error {
 		f.ch.Password = os.Getenv("AWUMETER_CLICKHOUSE_PASSWORD")
 	}
 	conn, err := sink.DialDatabase(ctx, f.ch)
+	var ex *clickhouse.Exception
+	if errors.As(err, &ex) && ex.Code == 81 { // UNKNOWN_DATABASE
+		return fmt.Errorf("database %s does not exist; run `awumeter migrate --database %s`", f.ch.Database, f.ch.Database)
+	}
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	if _, err := migrate.CheckSchema(ctx, conn, f.ch.Database); err != nil {
-		return fmt.Errorf("%w (run awumeter migrate)", err)
+		return err // it says what to run
 	}
 	res, err := chquery.Run(ctx, conn, sql, args...)
 	if err != nil {

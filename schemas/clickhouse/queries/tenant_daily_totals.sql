@@ -1,6 +1,8 @@
 -- Daily totals per tenant: AWUs, actions, tokens, token cost, credits and list cost.
--- From the usage_daily rollup (UTC days, an AWU on the day of its first
--- event); --month keeps the days of that month.
+-- From the daily rollup table, read as the usage_daily view reads it (per
+-- tenant and UTC day, the snapshot with the highest slice_version), with the
+-- filters inside, so that --month and --tenant read only their days; an AWU
+-- counts on the day of its first event.
 SELECT
     day,
     tenant_id,
@@ -8,12 +10,17 @@ SELECT
     sum(awus_succeeded)              AS awus_succeeded,
     sum(actions)                     AS actions,
     sum(voice_actions)               AS voice_actions,
-    sum(input_tokens)                AS input_tokens,
-    sum(output_tokens)               AS output_tokens,
+    toInt64(sum(input_tokens))       AS input_tokens,
+    toInt64(sum(output_tokens))      AS output_tokens,
     sum(token_cost)                  AS token_cost,
-    sum(credits)                     AS credits,
+    toInt64(sum(credits))            AS credits,
     sum(list_cost)                   AS list_cost
-FROM usage_daily
-WHERE 1 /* filters: month = toStartOfMonth(day), tenant = tenant_id */
+FROM rollup_usage_daily FINAL
+WHERE slice_marker = 0 /* filters: month = toStartOfMonth(day), tenant = tenant_id */
+    AND (tenant_id, day, slice_version) GLOBAL IN (
+        SELECT tenant_id, day, max(slice_version)
+        FROM rollup_usage_daily
+        WHERE 1 /* filters: month = toStartOfMonth(day), tenant = tenant_id */
+        GROUP BY tenant_id, day)
 GROUP BY day, tenant_id
 ORDER BY day, tenant_id;
