@@ -91,6 +91,10 @@ type written struct {
 	err    error
 }
 
+// maxWrittenWaiting bounds the written batches waiting for a refresh; at
+// it, writing waits too.
+const maxWrittenWaiting = 1024
+
 // BufferOption configures a Buffer.
 type BufferOption func(*Buffer)
 
@@ -111,7 +115,10 @@ func NewBuffer(w BatchWriter, limit BatchConfig, maxPendingBatches int, opts ...
 		o(b)
 	}
 	if _, ok := w.(rollupRefresher); ok {
-		b.written = make(chan written, max(maxPendingBatches, 1))
+		// Batches written while a refresh runs wait here with only their
+		// acks and days, so the writer goes on; the rows they came from
+		// stay held by their sources until the acks.
+		b.written = make(chan written, maxWrittenWaiting)
 	}
 	go b.run()
 	return b
@@ -250,9 +257,14 @@ func (b *Buffer) run() {
 	<-refreshed
 }
 
+// refreshSpacing is the least pause after a refresh, in multiples of its
+// duration.
+const refreshSpacing = 3
+
 // refreshLoop acks the batches written, in order, each after a refresh of
 // the rollups it changed that began after it was written. Refreshes start
-// at most every refreshInterval; the batches written in between share one.
+// at most every refreshInterval, and pause at least refreshSpacing times
+// their duration; the batches written in between share one.
 // A batch that changed no rollup waits only for those before it. A failed
 // refresh fails the Buffer: its batches, and every later one, are acked
 // with the error, so no offset is committed before the rollups hold it.
@@ -260,19 +272,28 @@ func (b *Buffer) refreshLoop(r rollupRefresher, stopped chan<- struct{}) {
 	defer close(stopped)
 	var held []written
 	set := sliceSet{}
-	var last time.Time
+	// next is when the next refresh may start: refreshInterval after the
+	// last one started, and no sooner than refreshSpacing times its
+	// duration after it ended, so that refreshes, which grow with the days
+	// a catch-up touches, take at most a quarter of ClickHouse's time.
+	var next time.Time
 	flush := func() {
 		var err error
 		if len(set) > 0 {
 			b.mu.Lock()
 			failed := b.err
 			b.mu.Unlock()
+			start := time.Now()
 			if failed != nil {
 				err = fmt.Errorf("%w: %w", ErrBufferFailed, failed)
 			} else if err = r.refreshRollups(b.ctx, set); err != nil {
 				b.fail(err)
 			}
-			last = time.Now()
+			end := time.Now()
+			next = start.Add(b.refreshInterval)
+			if n := end.Add(refreshSpacing * end.Sub(start)); n.After(next) {
+				next = n
+			}
 		}
 		for _, h := range held {
 			pending{acks: h.acks, done: h.done}.finish(err)
@@ -286,7 +307,7 @@ func (b *Buffer) refreshLoop(r rollupRefresher, stopped chan<- struct{}) {
 		if len(held) == 0 {
 			wr, ok = <-b.written
 		} else {
-			wait := time.Until(last.Add(b.refreshInterval))
+			wait := time.Until(next)
 			if wait <= 0 || len(set) == 0 {
 				flush()
 				continue

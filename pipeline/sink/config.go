@@ -43,7 +43,10 @@ type Config struct {
 	// refreshed for the days the rows written since the last refresh
 	// changed. Offsets wait for the refresh, so it adds up to this much
 	// (plus the refresh) to the commit delay; a longer interval refreshes
-	// a busy day less often. Default 1s; 0 refreshes after every batch.
+	// a busy day less often. A refresh is also followed by a pause of at
+	// least three times its duration, so that a catch-up, whose refreshes
+	// cover many days, spends at most a quarter of the time refreshing.
+	// Default 1s; 0 refreshes after every batch (and that pause).
 	RollupRefreshInterval time.Duration `yaml:"rollup_refresh_interval"`
 }
 
