@@ -62,6 +62,11 @@ docs/clickhouse.md, "Query pack".`,
 			if f.list {
 				return writeQueryList(cmd.OutOrStdout())
 			}
+			if cmd.Flags().Changed("tenant") && f.tenant == "" {
+				// An unset shell variable must not turn a per-tenant
+				// export into one of every tenant.
+				return errors.New("--tenant is empty; leave it out to read every tenant")
+			}
 			f.ch.Addrs = strings.Split(f.addrs, ",")
 			return runQuery(cmd, args[0], &f)
 		},

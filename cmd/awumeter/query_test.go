@@ -45,6 +45,7 @@ func TestQueryRefusesBadFlags(t *testing.T) {
 		{[]string{"query", "awu_funnel", "--month", "2026-1"}, `--month "2026-1": must be YYYY-MM`},
 		{[]string{"query", "awu_funnel", "--month", "2026-13"}, `--month "2026-13": must be YYYY-MM`},
 		{[]string{"query", "retry_inflation", "--month", "2026-10"}, "query retry_inflation does not take --month; it takes --tenant"},
+		{[]string{"query", "retry_inflation", "--tenant", ""}, "--tenant is empty"},
 	} {
 		_, _, err := runStatementCmd(t, append(c.args, "--clickhouse", "127.0.0.1:1")...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

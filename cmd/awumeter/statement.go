@@ -160,7 +160,7 @@ func runStatement(cmd *cobra.Command, f *statementFlags) error {
 	}
 	defer conn.Close()
 	if _, err := migrate.CheckSchema(ctx, conn, f.ch.Database); err != nil {
-		return fmt.Errorf("%w (run awumeter migrate)", err)
+		return err // it says what to run
 	}
 	wh, err := statement.NewWarehouse(conn, f.ch.Database)
 	if err != nil {
