@@ -120,10 +120,7 @@ func modelBefore(m *AWUModelRow, a *engine.AWURow) bool {
 	return cmp.Or(cmp.Compare(m.TenantID, a.TenantID), cmp.Compare(m.WorkcycleID, a.WorkcycleID), cmp.Compare(m.AWUID, a.AWUID)) < 0
 }
 
-func utcDay(t time.Time) time.Time {
-	y, m, d := t.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
+func utcDay(t time.Time) time.Time { return dayTime(dayNumber(t)) }
 
 // Accessors of an awu_days row: the AWU's own fields, or the model row's.
 func (r *awuDay) tokens() *engine.TokenCounts {

@@ -176,7 +176,7 @@ func (w *Warehouse) rollupTotals(ctx context.Context, tenantID string, p Period)
 	// Int64 columns are summed as Decimal(38, 0), which cannot wrap.
 	var attempts, in, out, cacheRead, cacheCreation, reasoning, credits decimal.Decimal
 	var tokenCost decimal.Decimal
-	src, args := usageSource(tenantID, p)
+	src, args := usageSource.query(tenantID, p)
 	err := w.conn.QueryRow(ctx, w.sql(`
 SELECT sum(awus), sum(awus_succeeded), sum(awus_validated), sum(actions), sum(voice_actions),
        sum(attempts), sum(input_tokens), sum(output_tokens), sum(cache_read_input_tokens),

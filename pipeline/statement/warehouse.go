@@ -88,7 +88,7 @@ func (w *Warehouse) Tally(ctx context.Context, tenantID string, p Period) (*Tall
 	t := NewTally(p)
 	t.TenantID = tenantID
 	t.Models = map[string]*ModelTally{}
-	src, args := usageSource(tenantID, p)
+	src, args := usageSource.query(tenantID, p)
 	if err := w.each(ctx, `
 SELECT kind, channel, sum(awus), sum(awus_succeeded), sum(awus_failed), sum(awus_validated), sum(awus_rolled_back),
        sum(actions), sum(voice_actions), sum(attempts), sum(input_tokens), sum(output_tokens),
@@ -107,7 +107,7 @@ GROUP BY kind, channel`, args, func(s scanner) error {
 	}); err != nil {
 		return nil, fmt.Errorf("cannot read the rollups of tenant %s for %s: %w", tenantID, p.Month, err)
 	}
-	src, args = modelSource(tenantID, p)
+	src, args = modelSource.query(tenantID, p)
 	if err := w.each(ctx, `
 SELECT model, sum(input_tokens), sum(output_tokens), sum(cache_read_input_tokens),
        sum(cache_creation_input_tokens), sum(reasoning_tokens), sum(token_cost), sum(unpriced_tokens)
@@ -159,60 +159,57 @@ func utcDays(p Period) (from, to time.Time, edges []time.Time) {
 
 func date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-// usageSource is a query of a tenant's usage in p, by (kind, channel), in
-// the columns of the rollup_usage_daily table: the latest snapshot of each
-// day wholly inside p, then the AWUs of the edge days whose first event is
-// in p, summed from their latest rows in awu_days. Sums of Int64 columns
-// are Decimal(38, 0). GLOBAL IN builds the set of latest snapshots once,
-// which a Distributed table needs and a single server allows.
-func usageSource(tenantID string, p Period) (string, []any) {
-	from, to, edges := utcDays(p)
-	q := `
-    SELECT kind, channel, awus, awus_succeeded, awus_failed, awus_validated, awus_rolled_back, actions, voice_actions,
+// rollupSource is a query of a tenant's usage in p from one daily rollup
+// table: the latest snapshot of each day wholly inside p, then the rows of
+// the edge days whose AWU's first event is in p, summed from their latest
+// rows in awu_days. Sums of Int64 columns are Decimal(38, 0). GLOBAL IN
+// builds the set of latest snapshots once, which a Distributed table needs
+// and a single server allows.
+type rollupSource struct {
+	table string // rollup_usage_daily or rollup_model_usage_daily
+	part  string // the awu_days rows of the edge days: awu or model
+	// cols are the table's columns read; edgeCols the same values from an
+	// awu_days row.
+	cols, edgeCols string
+}
+
+var (
+	// usageSource is by (kind, channel).
+	usageSource = rollupSource{table: "rollup_usage_daily", part: "awu",
+		cols: `kind, channel, awus, awus_succeeded, awus_failed, awus_validated, awus_rolled_back, actions, voice_actions,
            attempts, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
-           token_cost, credits, unpriced_tokens
-    FROM {db}.rollup_usage_daily FINAL
-    WHERE tenant_id = ? AND day >= toDate(?) AND day < toDate(?) AND slice_marker = 0
-      AND (tenant_id, day, slice_version) GLOBAL IN (
-          SELECT tenant_id, day, max(slice_version) FROM {db}.rollup_usage_daily
-          WHERE tenant_id = ? AND day >= toDate(?) AND day < toDate(?) GROUP BY tenant_id, day)`
-	args := []any{tenantID, date(from), date(to), tenantID, date(from), date(to)}
-	for _, d := range edges {
-		q += `
-    UNION ALL
-    SELECT kind, channel, toUInt64(1), toUInt64(status = 'succeeded'), toUInt64(status = 'failed'), toUInt64(validated),
+           token_cost, credits, unpriced_tokens`,
+		edgeCols: `kind, channel, toUInt64(1), toUInt64(status = 'succeeded'), toUInt64(status = 'failed'), toUInt64(validated),
            toUInt64(rolled_back), toUInt64(kind = 'tool' AND status = 'succeeded'),
            toUInt64(kind = 'tool' AND status = 'succeeded' AND channel = 'voice'),
            toDecimal128(attempts, 0), toDecimal128(input_tokens, 0), toDecimal128(output_tokens, 0),
            toDecimal128(cache_read_input_tokens, 0), toDecimal128(cache_creation_input_tokens, 0),
-           toDecimal128(reasoning_tokens, 0), token_cost, toDecimal128(credits, 0), toDecimal128(unpriced_tokens, 0)
-    FROM (SELECT * FROM {db}.awu_days FINAL WHERE tenant_id = ? AND day = toDate(?) AND part = 'awu')
-    WHERE toDate(first_seen) = day AND first_seen >= toDateTime(?, 'UTC') AND first_seen < toDateTime(?, 'UTC')`
-		args = append(args, tenantID, date(d), unix(p.Start), unix(p.End))
-	}
-	return q, args
-}
+           toDecimal128(reasoning_tokens, 0), token_cost, toDecimal128(credits, 0), toDecimal128(unpriced_tokens, 0)`}
+	// modelSource is by model.
+	modelSource = rollupSource{table: "rollup_model_usage_daily", part: "model",
+		cols: `model, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
+           token_cost, unpriced_tokens`,
+		edgeCols: `model, toDecimal128(input_tokens, 0), toDecimal128(output_tokens, 0),
+           toDecimal128(cache_read_input_tokens, 0), toDecimal128(cache_creation_input_tokens, 0),
+           toDecimal128(reasoning_tokens, 0), token_cost, toDecimal128(unpriced_tokens, 0)`}
+)
 
-// modelSource is usageSource by model, in the columns of
-// rollup_model_usage_daily.
-func modelSource(tenantID string, p Period) (string, []any) {
+// query returns the query and its arguments.
+func (r rollupSource) query(tenantID string, p Period) (string, []any) {
 	from, to, edges := utcDays(p)
 	q := `
-    SELECT model, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
-           token_cost, unpriced_tokens
-    FROM {db}.rollup_model_usage_daily FINAL
+    SELECT ` + r.cols + `
+    FROM {db}.` + r.table + ` FINAL
     WHERE tenant_id = ? AND day >= toDate(?) AND day < toDate(?) AND slice_marker = 0
       AND (tenant_id, day, slice_version) GLOBAL IN (
-          SELECT tenant_id, day, max(slice_version) FROM {db}.rollup_model_usage_daily
+          SELECT tenant_id, day, max(slice_version) FROM {db}.` + r.table + `
           WHERE tenant_id = ? AND day >= toDate(?) AND day < toDate(?) GROUP BY tenant_id, day)`
 	args := []any{tenantID, date(from), date(to), tenantID, date(from), date(to)}
 	for _, d := range edges {
 		q += `
     UNION ALL
-    SELECT model, toDecimal128(input_tokens, 0), toDecimal128(output_tokens, 0),
-           toDecimal128(cache_read_input_tokens, 0), toDecimal128(cache_creation_input_tokens, 0),
-           toDecimal128(reasoning_tokens, 0), token_cost, toDecimal128(unpriced_tokens, 0)
-    FROM (SELECT * FROM {db}.awu_days FINAL WHERE tenant_id = ? AND day = toDate(?) AND part = 'model')
+    SELECT ` + r.edgeCols + `
+    FROM (SELECT * FROM {db}.awu_days FINAL WHERE tenant_id = ? AND day = toDate(?) AND part = '` + r.part + `')
     WHERE toDate(first_seen) = day AND first_seen >= toDateTime(?, 'UTC') AND first_seen < toDateTime(?, 'UTC')`
 		args = append(args, tenantID, date(d), unix(p.Start), unix(p.End))
 	}
