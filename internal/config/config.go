@@ -10,6 +10,7 @@ import (
 
 	"github.com/awumeter/awumeter/internal/logging"
 	"github.com/awumeter/awumeter/pipeline/engine"
+	"github.com/awumeter/awumeter/pipeline/guard"
 	"github.com/awumeter/awumeter/pipeline/rekey"
 	"github.com/awumeter/awumeter/pipeline/sink"
 	"github.com/awumeter/awumeter/pipeline/source"
@@ -28,6 +29,9 @@ type Config struct {
 	ClickHouse sink.Config `yaml:"clickhouse"`
 	// Engine groups events into AWUs and workcycles.
 	Engine engine.Config `yaml:"engine"`
+	// Guards are alert rules on workcycles, AWUs and tenants' spend, and
+	// the topic their alerts go to (docs/guards.md).
+	Guards guard.Config `yaml:"guards"`
 	// Rekey is the re-key stage, which runs when a topic is not declared
 	// kafka.topics[i].keyed_by_workcycle: the repartition topic's sizing and
 	// the stage's transactions.
@@ -62,6 +66,7 @@ func Default() Config {
 		ClickHouse:      sink.DefaultConfig(),
 		Engine:          engine.DefaultConfig(),
 		Rekey:           rekey.DefaultConfig(),
+		Guards:          guard.DefaultConfig(),
 		HTTP:            HTTPConfig{Listen: ":8080", StallTimeout: 60 * time.Second},
 		Log:             logging.DefaultConfig(),
 		ShutdownTimeout: DefaultShutdownTimeout,
@@ -70,7 +75,7 @@ func Default() Config {
 
 // Validate lists every problem, each named by its key.
 func (c Config) Validate() error {
-	errs := []error{c.Kafka.Validate(), c.ClickHouse.Validate(), c.Engine.Validate(), c.Rekey.Validate(), c.Log.Validate()}
+	errs := []error{c.Kafka.Validate(), c.ClickHouse.Validate(), c.Engine.Validate(), c.Guards.Validate(), c.Rekey.Validate(), c.Log.Validate()}
 	if c.HTTP.Listen != "" && !strings.Contains(c.HTTP.Listen, ":") {
 		errs = append(errs, fmt.Errorf("http.listen: %q must be host:port or :port", c.HTTP.Listen))
 	}

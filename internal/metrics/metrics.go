@@ -46,6 +46,17 @@ type Metrics struct {
 	BudgetEvictions prometheus.Counter
 	EmittedEarly    prometheus.Counter
 	RowsEmitted     *prometheus.CounterVec
+	// ProvisionalRows counts the open workcycle rows emitted every
+	// engine.emit_interval; RestoredWorkcycles the open workcycles a new
+	// owner of a partition rebuilt from its state rows.
+	ProvisionalRows    prometheus.Counter
+	RestoredWorkcycles prometheus.Counter
+	// Alerts counts alerts raised by guards, by rule, once their record
+	// is acknowledged by the alerts topic (or written to the alerts table
+	// when no topic is set); AlertErrors failed produce attempts, each
+	// retried.
+	Alerts      *prometheus.CounterVec // rule
+	AlertErrors prometheus.Counter
 	// WorkcycleLookups counts the workcycles met that the engine did not
 	// hold, by how the source learned their stored events: "local" (the
 	// partition's key set says there are none) or "ledger" (a read).
@@ -127,6 +138,14 @@ func New(version string) *Metrics {
 			"Records of each input partition the re-key stage owns between its last committed transaction and the partition's high watermark, as last fetched.", "topic", "partition"),
 		RowsEmitted: f.counterVec("rows_emitted_total",
 			"Rows the engine emitted, by table (workcycles, awus, awu_models, events).", "table"),
+		ProvisionalRows: f.counter("provisional_rows_total",
+			"Workcycle rows emitted with state open, every engine.emit_interval while a workcycle that changed is still open."),
+		RestoredWorkcycles: f.counter("restored_workcycles_total",
+			"Open workcycles rebuilt from their state rows by a new owner of their partition."),
+		Alerts: f.counterVec("alerts_total",
+			"Alerts raised by guards, by rule: acknowledged by the alerts topic, or written to the alerts table when guards.topic is empty. A replay may raise an alert again, with the same id.", "rule"),
+		AlertErrors: f.counter("alert_errors_total",
+			"Failed attempts to produce an alert; each is retried."),
 
 		FlushDuration: f.histogramVec("flush_duration_seconds",
 			"Time to insert one batch into ClickHouse, retries excluded, by table.", "table"),

@@ -122,7 +122,17 @@ func (s *Service) Start(ctx context.Context) (err error) {
 			s.set.InsertObserver.InsertDone(table, rows, d, err)
 		}
 	})
-	s.writer, err = sink.Open(ctx, s.cfg.ClickHouse, sink.Settings{Observer: obs})
+	var windows *windowGuard
+	if s.cfg.Guards.HasWindowRules() {
+		if windows, err = newWindowGuard(s.cfg.Guards, s.log, s.m); err != nil {
+			return err
+		}
+	}
+	sinkSet := sink.Settings{Observer: obs}
+	if windows != nil {
+		sinkSet.Windows = windows
+	}
+	s.writer, err = sink.Open(ctx, s.cfg.ClickHouse, sinkSet)
 	if err != nil {
 		return fmt.Errorf("cannot open ClickHouse: %w", err)
 	}
@@ -146,9 +156,13 @@ func (s *Service) Start(ctx context.Context) (err error) {
 	s.src, err = source.New(s.cfg.Kafka, source.Settings{
 		Sink: s.buffer, Engine: s.cfg.Engine, Prices: s.prices, History: history,
 		Logger: s.log, Metrics: s.m, Now: s.set.Now, ClientOpts: s.set.ClientOpts,
+		Guards: &s.cfg.Guards,
 	})
 	if err != nil {
 		return err
+	}
+	if windows != nil {
+		windows.client.Store(s.src.Client())
 	}
 	closers = append(closers, func() { s.src.Client().Close() })
 	if err := s.src.CheckTopics(ctx); err != nil {

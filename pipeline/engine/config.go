@@ -13,6 +13,7 @@ const (
 	DefaultMaxDuration     = 24 * time.Hour
 	DefaultAllowedLateness = time.Minute
 	DefaultClosedRetention = 15 * time.Minute
+	DefaultEmitInterval    = 5 * time.Second
 	// DefaultCorroborationWindow is half the default idle timeout: a
 	// workcycle ahead of all others by less moves the watermark alone.
 	DefaultCorroborationWindow = 15 * time.Minute
@@ -24,9 +25,9 @@ const (
 	MinMaxStateBytes = 64 << 10
 )
 
-// Config is what a user writes under the engine key. All durations are
-// event time, measured against the partition's watermark, never the clock.
-// Build it from DefaultConfig and override fields.
+// Config is what a user writes under the engine key. All durations but
+// EmitInterval are event time, measured against the partition's watermark,
+// never the clock. Build it from DefaultConfig and override fields.
 type Config struct {
 	// SettleDelay is how long after its completed event a workcycle waits
 	// for stragglers before it is emitted, overriding the default 30s.
@@ -60,6 +61,16 @@ type Config struct {
 	// it, never the rows' content.
 	CorroborationWindow time.Duration `yaml:"corroboration_window"`
 
+	// EmitInterval is how often, in processing (wall-clock) time, the
+	// service emits provisional rows of open workcycles that changed since
+	// they were last emitted (Engine.EmitOpen): their workcycle rows with
+	// state open and the rows of their changed AWUs, so spend is visible
+	// within about this plus a ClickHouse flush, and committed offsets
+	// move past open workcycles. Default 5s; 0 disables provisional rows,
+	// and rows then appear only when a closing rule holds. The engine
+	// itself never reads a clock; the service calls EmitOpen.
+	EmitInterval time.Duration `yaml:"emit_interval"`
+
 	// MaxStateBytes is the budget, in bytes, for the state one engine (one
 	// partition) holds: workcycles open or retained after emission, their
 	// event ids, and the strings they use, overriding the default 256 MiB
@@ -80,6 +91,7 @@ func DefaultConfig() Config {
 		MaxDuration:     DefaultMaxDuration,
 		AllowedLateness: DefaultAllowedLateness,
 		ClosedRetention: DefaultClosedRetention,
+		EmitInterval:    DefaultEmitInterval,
 
 		CorroborationWindow: DefaultCorroborationWindow,
 		MaxStateBytes:       DefaultMaxStateBytes,
@@ -104,6 +116,7 @@ func (c Config) Validate() error {
 	positive("max_duration", c.MaxDuration)
 	nonNegative("allowed_lateness", c.AllowedLateness)
 	nonNegative("closed_retention", c.ClosedRetention)
+	nonNegative("emit_interval", c.EmitInterval)
 	nonNegative("corroboration_window", c.CorroborationWindow)
 	if c.MaxStateBytes < MinMaxStateBytes {
 		errs = append(errs, fmt.Errorf("engine.max_state_bytes: must be at least %d (64 KiB), got %d", MinMaxStateBytes, c.MaxStateBytes))

@@ -17,10 +17,15 @@ type Rows struct {
 	Workcycles []WorkcycleRow
 	AWUs       []AWURow
 	AWUModels  []AWUModelRow
+	// States are the workcycles' state changes worth storing for the
+	// partition's next owner, in the order of Workcycles (see StateRow).
+	States []StateRow
 }
 
 // Len is the number of rows.
-func (r Rows) Len() int { return len(r.Workcycles) + len(r.AWUs) + len(r.AWUModels) }
+func (r Rows) Len() int {
+	return len(r.Workcycles) + len(r.AWUs) + len(r.AWUModels) + len(r.States)
+}
 
 // Emit applies the closing rules at the current watermark and returns the
 // rows of every workcycle that closed, plus those of closed workcycles that
@@ -30,14 +35,38 @@ func (e *Engine) Emit() Rows {
 	return e.emitWithinBudget(e.due())
 }
 
-// Flush returns the rows of every workcycle with changes not yet emitted,
-// open or not, as at the end of the input. Offline processing calls it once
-// at the end; the service never does (an open workcycle is rebuilt by the
-// next owner of the partition from the committed low watermark instead).
+// EmitOpen is Emit plus a provisional row, with State StateOpen, of every
+// open workcycle that has new events since it was last emitted, and the
+// rows of its changed AWUs. Versions stay counts of distinct events, so a
+// provisional row is an ordinary version: the closing row replaces it, and
+// a replay repeats it. Emitting clears a workcycle's pending changes, so
+// LowWatermark moves past events that are in provisional rows; the service
+// calls EmitOpen every engine.emit_interval, and restores open workcycles
+// from their StateRows when a partition changes hands.
+//
+// An open workcycle rebuilt from History whose only events since were
+// duplicates is not emitted provisionally (a closed row of that version may
+// be stored); it waits for its closing rule.
+func (e *Engine) EmitOpen() Rows {
+	out := e.due()
+	e.pending.each(func(wc *workcycle) bool {
+		if !wc.closed && wc.fresh {
+			out = append(out, wc)
+		}
+		return true
+	})
+	return e.emitWithinBudget(out)
+}
+
+// Flush closes every open workcycle and returns the rows of those with
+// changes not yet emitted or with a provisional row, as at the end of the
+// input. Offline processing calls it once at the end; the service never
+// does (an open workcycle is rebuilt by the next owner of the partition,
+// from the committed low watermark or by Restore, instead).
 func (e *Engine) Flush() Rows {
 	out := e.due()
 	for _, wc := range e.workcycles {
-		if wc.dirty && !wc.closed {
+		if !wc.closed && (wc.dirty || wc.openState) {
 			wc.closed = true
 			out = append(out, wc)
 		}
@@ -91,12 +120,15 @@ func (e *Engine) due() []*workcycle {
 	return out
 }
 
-// emit builds the rows of out and schedules each workcycle's eviction.
+// emit builds the rows of out and schedules the eviction of each closed
+// one; open ones (EmitOpen's) stay scheduled for their closing rule.
 func (e *Engine) emit(out []*workcycle) Rows {
 	if wm, ok := e.watermark(); ok {
 		for _, wc := range out {
-			wc.closedAt = wm
-			e.schedule.at(wc, satAdd(wm, e.cfg.retention))
+			if wc.closed {
+				wc.closedAt = wm
+				e.schedule.at(wc, satAdd(wm, e.cfg.retention))
+			}
 		}
 	}
 	rows := e.rows(out)
@@ -142,10 +174,21 @@ func (e *Engine) rows(wcs []*workcycle) Rows {
 		AWUModels:  make([]AWUModelRow, 0, m),
 	}
 	for _, wc := range wcs {
+		if !wc.closed {
+			e.stats.Provisional++
+		}
 		e.appendRows(&r, wc)
-		wc.dirty = false
+		wc.dirty, wc.fresh = false, false
 		wc.emitted = true
 		e.pending.done(wc)
+		switch {
+		case !wc.closed && !wc.openState:
+			wc.openState = true
+			r.States = append(r.States, StateRow{TenantID: wc.key.tenant, WorkcycleID: wc.key.id, Open: true, Version: wc.events})
+		case wc.closed && (wc.openState || wc.maybeOpen):
+			wc.openState, wc.maybeOpen = false, false
+			r.States = append(r.States, StateRow{TenantID: wc.key.tenant, WorkcycleID: wc.key.id, Version: wc.events})
+		}
 	}
 	return r
 }
@@ -170,7 +213,11 @@ func (e *Engine) appendRows(r *Rows, wc *workcycle) {
 		EndedAt:        nanos(wc.ended),
 		TokenCounts:    tokenCounts(wc.tokens),
 		UnpricedTokens: wc.unpriced,
+		State:          StateClosed,
 		Version:        wc.events,
+	}
+	if !wc.closed {
+		w.State = StateOpen
 	}
 	// The rows of the changed AWUs, in awu_id order; each prices its AWU and
 	// keeps the cost for the sums below.

@@ -162,6 +162,7 @@ func (e *Engine) Apply(ev *event.Event) (Outcome, error) {
 	e.ids.add(id, ev.ContentHash())
 	wc.ids = e.idArrays.appendTo(wc.ids, id)
 	e.foldHeld(wc, ev, t)
+	wc.fresh = true
 	e.lastOffset = ev.Source.Offset
 	e.frontier.observe(wc, t, e.cfg.corroboration)
 	e.markPending(wc, ev.Source.Offset)
@@ -205,16 +206,22 @@ func (e *Engine) load(ev *event.Event) (*workcycle, error) {
 			return nil, fmt.Errorf("cannot read the history of workcycle %q of tenant %q: %w", ev.WorkcycleID, ev.TenantID, err)
 		}
 	}
-	wc := e.newHeld(ev)
+	wc := e.newHeld(ev.TenantID, ev.WorkcycleID)
 	e.workcycles[wc.key] = wc
-	if len(stored) == 0 {
-		return wc, nil
+	if len(stored) > 0 {
+		e.stats.HistoryRebuilds++
+		e.rebuild(wc, stored)
 	}
-	e.stats.HistoryRebuilds++
-	wc.emitted = true
+	return wc, nil
+}
+
+// rebuild folds a workcycle's stored events into its new state. Stored
+// times do not move this partition's watermark.
+func (e *Engine) rebuild(wc *workcycle, stored []event.Event) {
+	wc.emitted, wc.maybeOpen = true, true
 	for i := range stored {
 		s := &stored[i]
-		if !valid(s) || usageOutcome(s) != 0 || s.TenantID != ev.TenantID || s.WorkcycleID != ev.WorkcycleID || !e.fits(wc, s) {
+		if !valid(s) || usageOutcome(s) != 0 || s.TenantID != wc.key.tenant || s.WorkcycleID != wc.key.id || !e.fits(wc, s) {
 			continue
 		}
 		id := fingerprint(s.TenantID, s.EventID)
@@ -223,11 +230,33 @@ func (e *Engine) load(ev *event.Event) (*workcycle, error) {
 		}
 		e.ids.add(id, s.ContentHash())
 		wc.ids = e.idArrays.appendTo(wc.ids, id)
-		t := s.Time.UnixNano()
-		e.foldHeld(wc, s, t) // stored times do not move this partition's watermark
+		e.foldHeld(wc, s, s.Time.UnixNano())
 	}
 	e.schedule.at(wc, e.closeDeadline(wc))
-	return wc, nil
+}
+
+// Restore rebuilds, from its stored events, a workcycle that an earlier
+// owner of the partition emitted open (its latest StateRow is open), so
+// that its closing rule still runs although the committed offset is past
+// its events. The stored events must be what History would return. It
+// does nothing when the workcycle is held or stored is empty, and reports
+// whether it restored. Call it before applying the partition's first
+// events; restored workcycles have no pending changes, so they do not hold
+// LowWatermark back, and their closing emits every row again.
+func (e *Engine) Restore(tenantID, workcycleID string, stored []event.Event) bool {
+	if len(stored) == 0 || e.Holds(tenantID, workcycleID) {
+		return false
+	}
+	wc := e.newHeld(tenantID, workcycleID)
+	e.workcycles[wc.key] = wc
+	e.rebuild(wc, stored)
+	if wc.events == 0 { // nothing valid: forget it
+		e.evict(wc)
+		return false
+	}
+	wc.openState = true
+	e.stats.Restored++
+	return true
 }
 
 // markPending records that wc has changes to emit, first from offset off.

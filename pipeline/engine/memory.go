@@ -115,7 +115,7 @@ type retainedItem struct {
 // skipped when they reach the front.
 func (e *Engine) retain(out []*workcycle) {
 	for _, wc := range out {
-		if wc.evicted {
+		if wc.evicted || !wc.closed {
 			continue
 		}
 		e.retainSeq++
@@ -172,9 +172,12 @@ func (e *Engine) emitWithinBudget(out []*workcycle) Rows {
 	e.evictRetained()
 	var early []*workcycle
 	if over := e.heldBytes() - e.cfg.maxBytes; over > 0 {
-		// Everything emitted now can be evicted after it is emitted.
+		// Everything closed now can be evicted after it is emitted.
 		for _, wc := range out {
-			over -= wc.mem.bytes
+			wc.listed = true
+			if wc.closed {
+				over -= wc.mem.bytes
+			}
 		}
 		e.pending.each(func(wc *workcycle) bool {
 			if over <= 0 {
@@ -182,12 +185,17 @@ func (e *Engine) emitWithinBudget(out []*workcycle) Rows {
 			}
 			if !wc.closed {
 				wc.closed = true
-				out = append(out, wc)
+				if !wc.listed { // else a provisional row of EmitOpen's
+					out = append(out, wc)
+				}
 				early = append(early, wc)
 				over -= wc.mem.bytes
 			}
 			return true
 		})
+		for _, wc := range out {
+			wc.listed = false
+		}
 	}
 	rows := e.emit(out)
 	for _, wc := range early {
@@ -222,11 +230,11 @@ func (e *Engine) release(wc *workcycle) {
 	e.frontier.detach(wc)
 }
 
-// newHeld creates the state of the workcycle of ev, holding its strings.
-func (e *Engine) newHeld(ev *event.Event) *workcycle {
+// newHeld creates the state of a workcycle, holding its strings.
+func (e *Engine) newHeld(tenantID, workcycleID string) *workcycle {
 	wc := newWorkcycle(wcKey{})
 	e.strings.owner = wc
-	wc.key = wcKey{tenant: e.strings.intern(ev.TenantID), id: e.strings.clone(ev.WorkcycleID)}
+	wc.key = wcKey{tenant: e.strings.intern(tenantID), id: e.strings.clone(workcycleID)}
 	e.strings.owner = nil
 	e.account(wc, 0)
 	e.workcyclesPeak = max(e.workcyclesPeak, len(e.workcycles)+1)

@@ -63,6 +63,9 @@ type Stats struct {
 	// HistoryLookups counts History.Events calls; HistoryRebuilds those
 	// that returned events.
 	HistoryLookups, HistoryRebuilds int64
+	// Restored counts workcycles rebuilt by Restore; Provisional counts
+	// provisional (open) workcycle rows emitted by EmitOpen.
+	Restored, Provisional int64
 
 	// Open is the number of workcycles with changes not yet emitted;
 	// Held is every workcycle in memory, open or retained after emission.

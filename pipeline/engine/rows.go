@@ -39,10 +39,37 @@ type WorkcycleRow struct {
 	ListCost       decimal.Decimal `json:"list_cost"`
 	UnpricedTokens int64           `json:"unpriced_tokens"`
 
+	// State is StateOpen for a provisional row of a workcycle no closing
+	// rule has closed yet (EmitOpen), else StateClosed. Of two rows with
+	// one version, the closed one is the later.
+	State string `json:"state"`
+
 	// Version grows with every emission of the same workcycle and is a pure
 	// function of the set of distinct events folded in, so a replay yields
 	// the same version and ReplacingMergeTree keeps one copy.
 	Version uint64 `json:"version"`
+}
+
+// The values of WorkcycleRow.State.
+const (
+	StateOpen   = "open"
+	StateClosed = "closed"
+)
+
+// StateRow records that a workcycle was emitted open (provisionally) or
+// closed, for the partition's next owner: the service stores these rows and
+// restores, on assignment, every workcycle whose latest state row is open
+// (Engine.Restore), since the committed offset may have moved past its
+// events. Open rows are written when an engine first emits a workcycle
+// provisionally, closed rows when it closes a workcycle that has, or may
+// have, an open one.
+type StateRow struct {
+	TenantID    string
+	WorkcycleID string
+	Open        bool
+	// Version is the workcycle's version when the row was written. A
+	// closed row supersedes open rows of the same or a lower version.
+	Version uint64
 }
 
 // AWURow is one version of an agentic work unit: every event of

@@ -52,6 +52,18 @@ type workcycle struct {
 	queued    bool  // in the re-emit queue
 	emitted   bool  // emitted before, or rebuilt from History
 	evicted   bool  // no longer held; stale schedule entries skip it
+	// fresh: a distinct event was folded in since the workcycle was last
+	// emitted or rebuilt. Only such an open workcycle gets a provisional
+	// row (EmitOpen): a rebuilt one whose replayed events were all
+	// duplicates may already have a closed row of the same version.
+	fresh bool
+	// openState: a state row saying open was written for it, by this
+	// engine or, for a restored workcycle, an earlier one. maybeOpen: it
+	// was rebuilt from History, so an earlier engine may have written one.
+	// Either way its closing writes a state row saying closed.
+	openState, maybeOpen bool
+	// listed: in the workcycles an Emit is emitting (emitWithinBudget).
+	listed bool
 	closedAt  int64 // watermark when last emitted after closing
 	next      int64 // earliest live schedule entry; never if none
 	pendingAt int64 // offset of the first unemitted event; -1 when clean

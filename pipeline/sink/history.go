@@ -52,6 +52,7 @@ type History struct {
 	exists [2]string // which of a list of workcycles have events
 	many   [2]string // every event of a list of workcycles
 	keys   string    // the workcycle keys of one partition
+	open   string    // the open workcycles of one partition
 }
 
 // ledgerQueryTextBytes bounds the text of a ledger read besides the
@@ -96,6 +97,12 @@ FROM %s.events FINAL
 WHERE (tenant_id, workcycle_id) IN (`, cols, schema.Database), `)
 ORDER BY tenant_id, workcycle_id, time, event_id`},
 		keys: fmt.Sprintf(`SELECT key_hash FROM %s.workcycle_keys WHERE kafka_topic = ? AND kafka_partition = ?`, schema.Database),
+		// argMax, not FINAL: the state is not in the sort key, and a
+		// version names one state, so there are no ties to break.
+		open: fmt.Sprintf(`SELECT tenant_id, workcycle_id FROM %s.workcycle_states
+WHERE kafka_topic = ? AND kafka_partition = ?
+GROUP BY tenant_id, workcycle_id
+HAVING argMax(state, version) = 'open'`, schema.Database),
 	}
 }
 

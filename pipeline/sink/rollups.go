@@ -264,13 +264,35 @@ func (w *Writer) refreshRollups(ctx context.Context, s sliceSet) error {
 }
 
 func (w *Writer) refreshOnce(ctx context.Context, s sliceSet) error {
-	days, err := ext.NewTable(chschema.RefreshDays, ext.Column("tenant_id", "String"), ext.Column("day", "Date"))
+	days, months, err := sliceTables(s)
 	if err != nil {
 		return err
 	}
-	months, err := ext.NewTable(chschema.RefreshMonths, ext.Column("tenant_id", "String"), ext.Column("month", "Date"))
+	rctx, cancel := context.WithTimeout(ctx, w.insertTimeout)
+	defer cancel()
+	opts := []clickhouse.QueryOption{clickhouse.WithExternalTable(days, months)}
+	if w.schema.Cluster != "" {
+		opts = append(opts, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1}))
+	}
+	rctx = clickhouse.Context(rctx, opts...)
+	for i, stmt := range w.refresh {
+		if err := w.conn.Exec(rctx, stmt); err != nil {
+			return fmt.Errorf("rollup refresh statement %d of %d: %w", i+1, len(w.refresh), err)
+		}
+	}
+	return w.checkWindows(ctx, s)
+}
+
+// sliceTables are the external tables listing the slices of s
+// (chschema.RefreshDays) and their months (chschema.RefreshMonths).
+func sliceTables(s sliceSet) (days, months *ext.Table, err error) {
+	days, err = ext.NewTable(chschema.RefreshDays, ext.Column("tenant_id", "String"), ext.Column("day", "Date"))
 	if err != nil {
-		return err
+		return nil, nil, err
+	}
+	months, err = ext.NewTable(chschema.RefreshMonths, ext.Column("tenant_id", "String"), ext.Column("month", "Date"))
+	if err != nil {
+		return nil, nil, err
 	}
 	type month struct {
 		tenant string
@@ -280,29 +302,17 @@ func (w *Writer) refreshOnce(ctx context.Context, s sliceSet) error {
 	for sl := range s {
 		d := dayTime(sl.day)
 		if err := days.Append(sl.tenant, d); err != nil {
-			return err
+			return nil, nil, err
 		}
 		m := month{sl.tenant, time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC)}
 		if !seen[m] {
 			seen[m] = true
 			if err := months.Append(m.tenant, m.month); err != nil {
-				return err
+				return nil, nil, err
 			}
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, w.insertTimeout)
-	defer cancel()
-	opts := []clickhouse.QueryOption{clickhouse.WithExternalTable(days, months)}
-	if w.schema.Cluster != "" {
-		opts = append(opts, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1}))
-	}
-	ctx = clickhouse.Context(ctx, opts...)
-	for i, stmt := range w.refresh {
-		if err := w.conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("rollup refresh statement %d of %d: %w", i+1, len(w.refresh), err)
-		}
-	}
-	return nil
+	return days, months, nil
 }
 
 // refreshSQL renders the refresh statements for the schema.

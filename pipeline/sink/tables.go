@@ -48,8 +48,18 @@ var workcycleColumns = concat[wc](
 	i64Col("credits", func(r *wc) int64 { return r.Credits }),
 	decCol("list_cost", func(r *wc) decimal.Decimal { return r.ListCost }),
 	i64Col("unpriced_tokens", func(r *wc) int64 { return r.UnpricedTokens }),
+	dimCol("state", workcycleState),
 	u64Col("version", func(r *wc) uint64 { return r.Version }),
 )
+
+// workcycleState is a row's state; rows made by hand (tests, tools) that
+// leave it empty are closing rows.
+func workcycleState(r *wc) string {
+	if r.State == "" {
+		return engine.StateClosed
+	}
+	return r.State
+}
 
 type awu = engine.AWURow
 

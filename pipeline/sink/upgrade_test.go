@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,9 @@ func legacyValues(s migrate.Schema, batches ...Batch) []string {
 	var out []string
 	for _, b := range batches {
 		for _, stmt := range insertValues(s, b) {
+			if strings.HasPrefix(stmt, "INSERT INTO "+s.Database+".workcycles ") {
+				stmt = valuesSQL(s, "workcycles", preStateWorkcycleColumns, b.Workcycles)
+			}
 			if !strings.HasPrefix(stmt, "INSERT INTO "+s.Database+".awu_days ") {
 				out = append(out, stmt)
 			}
@@ -29,8 +33,13 @@ func legacyValues(s migrate.Schema, batches ...Batch) []string {
 	return out
 }
 
+// preStateWorkcycleColumns are the columns of workcycles before 0010.
+var preStateWorkcycleColumns = slices.DeleteFunc(slices.Clone(workcycleColumns), func(c column[engine.WorkcycleRow]) bool {
+	return c.name == "state"
+})
+
 // writeLegacy writes b's tables as releases before 0009 did: no awu_days,
-// no refresh.
+// no refresh, no workcycle state.
 func writeLegacy(t *testing.T, w *Writer, b Batch) {
 	t.Helper()
 	ctx := testenv.Context(t, time.Minute)
@@ -42,7 +51,7 @@ func writeLegacy(t *testing.T, w *Writer, b Batch) {
 		writeTable(ctx, w, "events", w.events, eventColumns, [][]ledgerEvent{evs}),
 		writeTable(ctx, w, "awu_models", w.awuModels, awuModelColumns, [][]AWUModelRow{b.AWUModels}),
 		writeTable(ctx, w, "awus", w.awus, awuColumns, [][]engine.AWURow{b.AWUs}),
-		writeTable(ctx, w, "workcycles", w.workcycles, workcycleColumns, [][]engine.WorkcycleRow{b.Workcycles}),
+		writeTable(ctx, w, "workcycles", insertSQL(w.schema, "workcycles", preStateWorkcycleColumns), preStateWorkcycleColumns, [][]engine.WorkcycleRow{b.Workcycles}),
 	} {
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/migrate"
+	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
 )
 
 // BatchWriter writes a batch and returns once every row is acknowledged.
@@ -32,6 +33,9 @@ type Settings struct {
 	Observer Observer
 	// Now stamps events' ingested_at; nil means time.Now.
 	Now func() time.Time
+	// Windows checks tenants' spend after every rollup refresh, for the
+	// guards' tenant_hour and tenant_day rules; nil checks nothing.
+	Windows WindowGuard
 }
 
 // Writer inserts batches into one awumeter database.
@@ -47,11 +51,16 @@ type Writer struct {
 	// at once: what Write did before, kept for the benchmarks.
 	serialTables bool
 
-	events, workcycles, awus, awuModels, awuDays, keys string // INSERT statements
+	events, workcycles, awus, awuModels, awuDays, keys, states, alerts string // INSERT statements
 	// refresh are the rollup refresh statements; refreshErr is why they
 	// could not be rendered, a bug reported by the first refresh.
 	refresh    []string
 	refreshErr error
+	// windows and spend (guards/tenant_spend.sql) check tenants' spend
+	// after each refresh; spendErr is why spend could not be rendered.
+	windows  WindowGuard
+	spend    string
+	spendErr error
 }
 
 // Open dials ClickHouse, checks that the database is migrated to exactly
@@ -91,7 +100,13 @@ func NewWriter(conn driver.Conn, schema migrate.Schema, cfg Config, set Settings
 	w.awuModels = insertSQL(schema, "awu_models", awuModelColumns)
 	w.awuDays = insertSQL(schema, "awu_days", awuDayColumns)
 	w.keys = insertSQL(schema, "workcycle_keys", keyColumns)
+	w.states = insertSQL(schema, "workcycle_states", stateColumns)
+	w.alerts = insertSQL(schema, "alerts", alertColumns)
 	w.refresh, w.refreshErr = refreshSQL(schema)
+	if set.Windows != nil {
+		w.windows = set.Windows
+		w.spend, w.spendErr = chschema.TenantSpendQuery(chschema.Params{Database: schema.Database, Flavor: schema.Flavor, Cluster: schema.Cluster})
+	}
 	return w
 }
 
@@ -180,6 +195,12 @@ func (w *Writer) writeParts(ctx context.Context, parts []Batch) error {
 		},
 		func(ctx context.Context) error {
 			return writeTable(ctx, w, "workcycles", w.workcycles, workcycleColumns, rowsOf(parts, func(b *Batch) []engine.WorkcycleRow { return b.Workcycles }))
+		},
+		func(ctx context.Context) error {
+			return writeTable(ctx, w, "workcycle_states", w.states, stateColumns, rowsOf(parts, func(b *Batch) []StateRow { return b.States }))
+		},
+		func(ctx context.Context) error {
+			return writeTable(ctx, w, "alerts", w.alerts, alertColumns, [][]alertRow{alertRows(parts, w.now().UTC().Truncate(time.Second))})
 		},
 	}
 	if w.serialTables {

@@ -15,6 +15,7 @@ import (
 	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/guard"
 	"github.com/awumeter/awumeter/pipeline/sink"
 )
 
@@ -73,6 +74,18 @@ type partition struct {
 	progress      time.Time // wall time next last moved (or the assignment)
 
 	published engine.Stats // the engine's counters last added to the metrics
+
+	// provisional: the engine emits provisional rows every
+	// engine.emit_interval (it is set and the History is a StateHistory);
+	// openEmitted is when it last did.
+	provisional bool
+	openEmitted time.Time
+	// restored: the open workcycles of earlier owners were restored;
+	// restoredAny: there were some, so the partition's watermark may need
+	// advancing before any record arrives.
+	restored, restoredAny bool
+	// guard checks the row rules of guards; nil without any.
+	guard *guard.Evaluator
 }
 
 // polledRecord is one decoded record of a poll: its events are
@@ -115,6 +128,9 @@ func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record,
 		pr.hi = len(st.evs)
 	}
 	s.m.Records.WithLabelValues(st.topic).Add(float64(len(st.recs)))
+	if err := s.restore(ctx, st); err != nil {
+		return err
+	}
 	if err := s.prefetch(ctx, st, st.evs); err != nil {
 		return err
 	}
@@ -187,14 +203,19 @@ func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record,
 		st.next = rec.Offset + 1
 	}
 	st.progress = now
-	return s.emit(ctx, st, tx)
+	return s.emit(ctx, st, tx, now)
 }
 
-// emit adds the engine's due rows to tx, hands tx to the sink and marks the
-// low watermark.
-func (s *Source) emit(ctx context.Context, st *partition, tx sink.Batch) error {
-	rows := st.eng.Emit()
+// emit adds the engine's due rows (and every engine.emit_interval its
+// provisional rows) to tx with the alerts they raise, hands tx to the sink
+// and marks the low watermark.
+func (s *Source) emit(ctx context.Context, st *partition, tx sink.Batch, now time.Time) error {
+	rows := s.emitDue(st, now)
 	tx.Workcycles, tx.AWUs, tx.AWUModels = rows.Workcycles, rows.AWUs, rows.AWUModels
+	tx.States = st.stateRows(rows.States)
+	if st.guard != nil {
+		tx.Alerts = st.guard.Rows(rows.Workcycles, rows.AWUs)
+	}
 	if n := len(tx.Workcycles); n > 0 {
 		s.m.RowsEmitted.WithLabelValues("workcycles").Add(float64(n))
 	}
@@ -208,6 +229,8 @@ func (s *Source) emit(ctx context.Context, st *partition, tx sink.Batch) error {
 		s.m.RowsEmitted.WithLabelValues("events").Add(float64(n))
 	}
 	if tx.Rows() > 0 {
+		// Alerts before the batch's ticket: each has a ticket of its own.
+		s.raise(st, tx.Alerts)
 		t := st.track.Begin()
 		id := s.inflight.add(tx.Events)
 		s.setBlocked(s.set.Now())
@@ -278,7 +301,13 @@ func (st *partition) caughtUp() bool {
 // a later event reopens a workcycle and it is emitted again with a higher
 // version.
 func (s *Source) advanceIdle(ctx context.Context, st *partition, now time.Time) error {
-	if s.cfg.IdleAdvance <= 0 || st.maxEvent.IsZero() || !st.caughtUp() {
+	if s.cfg.IdleAdvance <= 0 || st.maxEvent.IsZero() && !st.restoredAny {
+		return nil
+	}
+	// A partition that delivered no record since its assignment, although
+	// quiet for kafka.idle_advance, is caught up too: franz-go need not
+	// return a fetch without records, so neither hw nor drained is learnt.
+	if !st.caughtUp() && st.next >= 0 {
 		return nil
 	}
 	quiet := now.Sub(st.progress)
@@ -292,7 +321,7 @@ func (s *Source) advanceIdle(ctx context.Context, st *partition, now time.Time) 
 		target = f.Add(quiet)
 	}
 	st.eng.AdvanceTo(target)
-	return s.emit(ctx, st, sink.Batch{})
+	return s.emit(ctx, st, sink.Batch{}, now)
 }
 
 func (s *Source) countUnpriced(ev *event.Event) {

@@ -51,6 +51,7 @@ type pollHistory struct {
 	ledger   engine.History // the ledger alone
 	batch    BatchHistory   // nil: no prefetch
 	keyed    KeyedHistory   // nil: every workcycle not held is read
+	states   StateHistory   // nil: no provisional rows, nothing to restore
 	// stored is the partition's key set, loaded on the first poll; nil
 	// before, or without a KeyedHistory.
 	stored *keySet
@@ -67,6 +68,7 @@ func newPollHistory(f *inflight, ledger engine.History) *pollHistory {
 	h := &pollHistory{inflight: f, ledger: ledger, known: map[sink.WorkcycleKey][]event.Event{}}
 	h.batch, _ = ledger.(BatchHistory)
 	h.keyed, _ = ledger.(KeyedHistory)
+	h.states, _ = ledger.(StateHistory)
 	return h
 }
 

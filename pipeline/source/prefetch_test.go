@@ -218,7 +218,7 @@ func TestNewWorkcyclesNeedNoLedgerReadWithStoredKeys(t *testing.T) {
 		poll(t, s, st, &next, lines[i:min(i+400, len(lines))]...)
 	}
 	st.eng.AdvanceTo(now.Add(time.Hour))
-	if err := s.emit(context.Background(), st, sink.Batch{}); err != nil {
+	if err := s.emit(context.Background(), st, sink.Batch{}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if l.singles != 0 || len(l.batches) != 0 || l.loads != 1 {
@@ -239,7 +239,7 @@ func TestNewWorkcyclesNeedNoLedgerReadWithStoredKeys(t *testing.T) {
 		poll(t, s2, st2, &next, lines[i:min(i+400, len(lines))]...)
 	}
 	st2.eng.AdvanceTo(now.Add(time.Hour))
-	if err := s2.emit(context.Background(), st2, sink.Batch{}); err != nil {
+	if err := s2.emit(context.Background(), st2, sink.Batch{}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	read := 0
@@ -318,7 +318,7 @@ func lateEventAfterEviction(t *testing.T, cfg engine.Config, day time.Time, poll
 		poll(t, s, st, &next, p...)
 	}
 	st.eng.AdvanceTo(day.Add(time.Hour))
-	if err := s.emit(context.Background(), st, sink.Batch{}); err != nil {
+	if err := s.emit(context.Background(), st, sink.Batch{}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 

@@ -12,10 +12,13 @@ import (
 
 	"github.com/awumeter/awumeter/pipeline/commit"
 	"github.com/awumeter/awumeter/pipeline/engine"
+	"github.com/awumeter/awumeter/pipeline/guard"
 )
 
 // onAssigned gives every new partition a fresh engine and tracker. The
-// engine rebuilds open workcycles by replaying from the committed offset.
+// engine rebuilds open workcycles by replaying from the committed offset,
+// and restores those emitted open before it (restore) on the partition's
+// first poll.
 func (s *Source) onAssigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
 	s.m.Rebalances.WithLabelValues("assigned").Inc()
 	s.mu.Lock()
@@ -40,11 +43,22 @@ func (s *Source) onAssigned(_ context.Context, _ *kgo.Client, assigned map[strin
 				s.fail(fmt.Errorf("cannot start the decoder of %s/%d: %w", topic, p, err))
 				return
 			}
-			s.parts[topicPartition{topic, p}] = &partition{
+			st := &partition{
 				topic: topic, id: p, format: td.format, dec: dec, eng: eng, hist: hist,
 				track: commit.NewPartition(-1), next: -1, first: -1, progress: now,
 				transactional: topic == s.repartition,
+				// Provisional rows move the committed offset past open
+				// workcycles: only when they can be restored.
+				provisional: s.set.Engine.EmitInterval > 0 && hist != nil && hist.states != nil && hist.batch != nil,
+				openEmitted: now,
 			}
+			if s.set.Guards != nil && s.set.Guards.HasRowRules() {
+				if st.guard, err = guard.New(*s.set.Guards); err != nil {
+					s.fail(fmt.Errorf("cannot start the guards of %s/%d: %w", topic, p, err))
+					return
+				}
+			}
+			s.parts[topicPartition{topic, p}] = st
 		}
 	}
 	s.log.Info("partitions assigned", zap.String("partitions", describe(assigned)), zap.Int("owned", len(s.parts)))

@@ -14,6 +14,7 @@ import (
 	"github.com/awumeter/awumeter/internal/metrics"
 	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
+	"github.com/awumeter/awumeter/pipeline/guard"
 	"github.com/awumeter/awumeter/pipeline/price"
 	"github.com/awumeter/awumeter/pipeline/sink"
 )
@@ -39,6 +40,10 @@ type Settings struct {
 	// from its beginning. A BatchHistory is asked once per poll and
 	// partition for all the workcycles the poll needs.
 	History engine.History
+	// Guards are the alert rules; the rules on workcycle and AWU rows are
+	// checked here, on every emission, and their alerts produced to
+	// Guards.Topic. Nil means none.
+	Guards *guard.Config
 	// Logger defaults to a no-op logger.
 	Logger *zap.Logger
 	// Metrics defaults to a private set nobody reads.
@@ -119,6 +124,11 @@ func New(cfg Config, set Settings) (*Source, error) {
 	}
 	if err := set.Engine.Validate(); err != nil {
 		return nil, err
+	}
+	if set.Guards != nil {
+		if err := set.Guards.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	if set.Logger == nil {
 		set.Logger = zap.NewNop()
@@ -317,8 +327,18 @@ func (s *Source) handle(ctx context.Context, fetches kgo.Fetches) error {
 		s.detectSplits(w.st, now)
 	}
 	for _, st := range s.parts {
+		// A partition without records yet restores its open workcycles
+		// now: they must close even if no record ever comes.
+		if err := s.restore(ctx, st); err != nil {
+			return err
+		}
 		if err := s.advanceIdle(ctx, st, now); err != nil {
 			return err
+		}
+		if st.provisional && now.Sub(st.openEmitted) >= s.set.Engine.EmitInterval {
+			if err := s.emit(ctx, st, sink.Batch{}, now); err != nil {
+				return err
+			}
 		}
 		s.publish(st)
 	}

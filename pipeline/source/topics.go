@@ -10,8 +10,8 @@ import (
 	"go.uber.org/zap"
 )
 
-// CheckTopics checks that every input topic and the dead-letter topic
-// exist. Without it a missing dead-letter topic shows only when the first
+// CheckTopics checks that every input topic, the dead-letter topic and,
+// with guards, the alerts topic exist. Without it a missing dead-letter topic shows only when the first
 // record is rejected, as a produce that retries forever and an offset that
 // never moves, and a missing input topic as a member that reads nothing. A
 // missing topic is accepted when the brokers create topics on first use
@@ -23,6 +23,9 @@ func (s *Source) CheckTopics(ctx context.Context) error {
 	}
 	if s.cfg.DeadLetterTopic != "" {
 		names, keys = append(names, s.cfg.DeadLetterTopic), append(keys, "kafka.dead_letter_topic")
+	}
+	if g := s.set.Guards; g != nil && g.Enabled() {
+		names, keys = append(names, g.Topic), append(keys, "guards.topic")
 	}
 	adm := kadm.NewClient(s.cl) // not closed: that would close s.cl
 	details, err := adm.ListTopics(ctx, names...)

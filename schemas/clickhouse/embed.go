@@ -45,6 +45,9 @@
 //	{{dim}}                String on legacy, LowCardinality(String) on modern
 //	{{codec "ZSTD(1)"}}    " CODEC(ZSTD(1))" on modern, else ""
 //	{{if legacy}}…{{end}}  text kept only on legacy servers (e.g. *_ms columns)
+//	{{if clustered}}…{{end}}
+//	                       text kept only in the cluster variant (e.g. an
+//	                       ALTER of a Distributed table)
 //	{{ttl "expr"}}         " TTL expr + INTERVAL N DAY" on modern when a
 //	                       retention is set, else ""
 //	{{table "name"}}       the table that stores data: name, or name_local
@@ -81,7 +84,7 @@ import (
 	"text/template"
 )
 
-//go:embed *.sql queries/*.sql rollups/*.sql
+//go:embed *.sql queries/*.sql rollups/*.sql guards/*.sql
 var files embed.FS
 
 // Flavor selects the DDL branch for a server version.
@@ -173,6 +176,7 @@ func (p Params) funcs() template.FuncMap {
 			return ""
 		},
 		"legacy": func() bool { return !modern },
+		"clustered": func() bool { return p.Cluster != "" },
 		"ttl": func(expr string) string {
 			if !modern || p.EventsRetentionDays <= 0 {
 				return ""
@@ -269,6 +273,27 @@ func refreshStatements(p Params) ([]string, error) {
 		return nil, err
 	}
 	return Render("rollups/refresh.sql", string(src), p)
+}
+
+// TenantSpendQuery renders guards/tenant_spend.sql: each tenant's token
+// and list cost (USD) per UTC hour over the daily slices listed in the
+// external table RefreshDays, as RefreshStatements lists them. Columns:
+// tenant_id String, hour DateTime('UTC'), token_cost and list_cost
+// Decimal(38, 12).
+func TenantSpendQuery(p Params) (string, error) {
+	p.someSlices = true
+	src, err := fs.ReadFile(files, "guards/tenant_spend.sql")
+	if err != nil {
+		return "", err
+	}
+	stmts, err := Render("guards/tenant_spend.sql", string(src), p)
+	if err != nil {
+		return "", err
+	}
+	if len(stmts) != 1 {
+		return "", fmt.Errorf("guards/tenant_spend.sql: %d statements, want 1", len(stmts))
+	}
+	return stmts[0], nil
 }
 
 // Render executes one template and splits it into statements.

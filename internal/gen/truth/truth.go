@@ -93,6 +93,7 @@ func workcycle(tenant, id string, evs []event.Event, book *price.Book) (engine.W
 		EndedAt:        evs[0].Time,
 		TokenCost:      decimal.Zero,
 		ListCost:       decimal.Zero,
+		State:          engine.StateClosed, // every workcycle closes by the end of the input
 		Version:        version,
 	}
 	var completed *event.Event

@@ -167,8 +167,8 @@ func newRows() Rows {
 }
 
 func wcLine(r *engine.WorkcycleRow) string {
-	return fmt.Sprintf("v%d agent=%s outcome=%s/%s start=%s end=%s awus=%d/%d/%d/%d/%d actions=%d/%d attempts=%d retries=%d tokens=%d/%d/%d/%d/%d cost=%s credits=%d list=%s unpriced=%d",
-		r.Version, r.AgentID, r.Outcome, r.OutcomeType, r.StartedAt.UTC().Format(time.RFC3339), r.EndedAt.UTC().Format(time.RFC3339),
+	return fmt.Sprintf("v%d %s agent=%s outcome=%s/%s start=%s end=%s awus=%d/%d/%d/%d/%d actions=%d/%d attempts=%d retries=%d tokens=%d/%d/%d/%d/%d cost=%s credits=%d list=%s unpriced=%d",
+		r.Version, r.State, r.AgentID, r.Outcome, r.OutcomeType, r.StartedAt.UTC().Format(time.RFC3339), r.EndedAt.UTC().Format(time.RFC3339),
 		r.AWUs, r.AWUsSucceeded, r.AWUsFailed, r.AWUsValidated, r.AWUsRolledBack, r.Actions, r.VoiceActions, r.Attempts, r.Retries,
 		r.InputTokens, r.OutputTokens, r.CacheReadInputTokens, r.CacheCreationInputTokens, r.ReasoningTokens,
 		r.TokenCost.StringFixed(12), r.Credits, r.ListCost.StringFixed(12), r.UnpricedTokens)
@@ -270,7 +270,7 @@ func Final(ctx context.Context, ch *testenv.ClickHouse) (Rows, error) {
 	rows, err := ch.Conn.Query(ctx, `SELECT tenant_id, workcycle_id, agent_id, outcome, outcome_type, started_at, ended_at,
 		awus, awus_succeeded, awus_failed, awus_validated, awus_rolled_back, actions, voice_actions, attempts, retries,
 		input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
-		token_cost, credits, list_cost, unpriced_tokens, version FROM `+ch.Database+`.workcycles FINAL`)
+		token_cost, credits, list_cost, unpriced_tokens, state, version FROM `+ch.Database+`.workcycles FINAL`)
 	if err != nil {
 		return out, err
 	}
@@ -279,7 +279,7 @@ func Final(ctx context.Context, ch *testenv.ClickHouse) (Rows, error) {
 		if err := rows.Scan(&r.TenantID, &r.WorkcycleID, &r.AgentID, &r.Outcome, &r.OutcomeType, &r.StartedAt, &r.EndedAt,
 			&r.AWUs, &r.AWUsSucceeded, &r.AWUsFailed, &r.AWUsValidated, &r.AWUsRolledBack, &r.Actions, &r.VoiceActions, &r.Attempts, &r.Retries,
 			&r.InputTokens, &r.OutputTokens, &r.CacheReadInputTokens, &r.CacheCreationInputTokens, &r.ReasoningTokens,
-			&r.TokenCost, &r.Credits, &r.ListCost, &r.UnpricedTokens, &r.Version); err != nil {
+			&r.TokenCost, &r.Credits, &r.ListCost, &r.UnpricedTokens, &r.State, &r.Version); err != nil {
 			rows.Close()
 			return out, err
 		}
