@@ -185,9 +185,9 @@ func TestRunawayWorkcycleRaisesOneAlertPerRule(t *testing.T) {
 	// Three batches, so the rules are crossed on provisional rows that the
 	// next changes emit again.
 	want := map[string]string{
-		guard.AlertID("workcycle-over-5-usd", guard.OnWorkcycle, "runaway-co", "wc-loop", "", time.Time{}):       "workcycle-over-5-usd",
-		guard.AlertID("workcycle-over-50-attempts", guard.OnWorkcycle, "runaway-co", "wc-loop", "", time.Time{}): "workcycle-over-50-attempts",
-		guard.AlertID("awu-over-10-attempts", guard.OnAWU, "runaway-co", "wc-loop", "crm-update", time.Time{}):   "awu-over-10-attempts",
+		guard.AlertID("workcycle-over-5-usd", guard.OnWorkcycle, "runaway-co", "wc-loop", "", time.Time{}):             "workcycle-over-5-usd",
+		guard.AlertID("workcycle-over-50-attempts", guard.OnWorkcycle, "runaway-co", "wc-loop", "", time.Time{}):       "workcycle-over-50-attempts",
+		guard.AlertID("awu-over-10-attempts", guard.OnAWU, "runaway-co", "wc-loop", "crm-update", time.Time{}):         "awu-over-10-attempts",
 		guard.AlertID("tenant-over-100-usd-an-hour", guard.OnTenantHour, "runaway-co", "", "", at.Truncate(time.Hour)): "tenant-over-100-usd-an-hour",
 	}
 

@@ -197,4 +197,3 @@ func TestEmitOpenOverTheBudgetEmitsEachWorkcycleOnce(t *testing.T) {
 		t.Fatalf("%d workcycles emitted, %d closed early, stats %+v", len(seen), closed, e.Stats())
 	}
 }
-

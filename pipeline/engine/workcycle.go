@@ -47,11 +47,11 @@ type workcycle struct {
 	mem wcMem
 
 	// Bookkeeping: when to emit and what to commit.
-	closed    bool  // emitted by a closing rule; later events re-emit it
-	dirty     bool  // has changes not yet emitted
-	queued    bool  // in the re-emit queue
-	emitted   bool  // emitted before, or rebuilt from History
-	evicted   bool  // no longer held; stale schedule entries skip it
+	closed  bool // emitted by a closing rule; later events re-emit it
+	dirty   bool // has changes not yet emitted
+	queued  bool // in the re-emit queue
+	emitted bool // emitted before, or rebuilt from History
+	evicted bool // no longer held; stale schedule entries skip it
 	// fresh: a distinct event was folded in since the workcycle was last
 	// emitted or rebuilt. Only such an open workcycle gets a provisional
 	// row (EmitOpen): a rebuilt one whose replayed events were all
@@ -63,7 +63,7 @@ type workcycle struct {
 	// Either way its closing writes a state row saying closed.
 	openState, maybeOpen bool
 	// listed: in the workcycles an Emit is emitting (emitWithinBudget).
-	listed bool
+	listed    bool
 	closedAt  int64 // watermark when last emitted after closing
 	next      int64 // earliest live schedule entry; never if none
 	pendingAt int64 // offset of the first unemitted event; -1 when clean

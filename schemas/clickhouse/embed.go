@@ -175,7 +175,7 @@ func (p Params) funcs() template.FuncMap {
 			}
 			return ""
 		},
-		"legacy": func() bool { return !modern },
+		"legacy":    func() bool { return !modern },
 		"clustered": func() bool { return p.Cluster != "" },
 		"ttl": func(expr string) string {
 			if !modern || p.EventsRetentionDays <= 0 {
