@@ -96,6 +96,18 @@ func TestQueryAgainstClickHouse(t *testing.T) {
 		[]any{"acme", "w3", "a", "resolved", at("2026-11-02 00:00:00"), int64(1), int64(2), int64(500), int64(100), dec("0.005"), dec("0.05"), uint64(1)},
 		[]any{"=evil\x1b[31m", "w9", "b", "resolved", at("2026-10-05 12:00:00"), int64(1), int64(1), int64(10), int64(5), dec("0.000000000001"), dec("0.005"), uint64(1)},
 	)
+	// w4 is open: a provisional row, which cost_per_workcycle leaves out
+	// and most_expensive_workcycles shows as open.
+	open, err := ch.Conn.PrepareBatch(ctx, "INSERT INTO workcycles (tenant_id, workcycle_id, agent_id, started_at, awus, attempts, input_tokens, output_tokens, token_cost, list_cost, state, version)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := open.Append("acme", "w4", "a", at("2026-10-25 09:00:00"), int64(1), int64(1), int64(150), int64(50), dec("0.002"), dec("0"), "open", uint64(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := open.Send(); err != nil {
+		t.Fatal(err)
+	}
 	conn := []string{"--clickhouse", ch.Addr, "--database", ch.Database}
 	for _, c := range []struct {
 		name string
@@ -107,14 +119,16 @@ func TestQueryAgainstClickHouse(t *testing.T) {
 			"2026-10-01  acme       a         escalated           1          0       0.003                        0                     0.003  -0.003\n" +
 			"2026-10-01  acme       a         resolved            1        0.1      0.0125                      0.1                    0.0125  0.0875\n"},
 		{"csv", []string{"most_expensive_workcycles", "--month", "2026-10", "--format", "csv"}, "" +
-			"tenant_id,workcycle_id,agent_id,outcome,started_at,awus,attempts,tokens,token_cost,list_cost\n" +
-			"acme,w1,a,resolved,2026-10-03 10:00:00,2,3,1200,0.0125,0.1\n" +
-			"acme,w2,a,escalated,2026-10-20 08:30:00,1,1,350,0.003,0\n" +
-			"'=evil\x1b[31m,w9,b,resolved,2026-10-05 12:00:00,1,1,15,0.000000000001,0.005\n"},
+			"tenant_id,workcycle_id,agent_id,outcome,state,started_at,awus,attempts,tokens,token_cost,list_cost\n" +
+			"acme,w1,a,resolved,closed,2026-10-03 10:00:00,2,3,1200,0.0125,0.1\n" +
+			"acme,w2,a,escalated,closed,2026-10-20 08:30:00,1,1,350,0.003,0\n" +
+			"acme,w4,a,,open,2026-10-25 09:00:00,1,1,200,0.002,0\n" +
+			"'=evil\x1b[31m,w9,b,resolved,closed,2026-10-05 12:00:00,1,1,15,0.000000000001,0.005\n"},
 		{"json", []string{"most_expensive_workcycles", "--tenant", "acme", "--format", "json"}, "" +
-			`{"tenant_id":"acme","workcycle_id":"w1","agent_id":"a","outcome":"resolved","started_at":"2026-10-03 10:00:00","awus":2,"attempts":3,"tokens":1200,"token_cost":"0.0125","list_cost":"0.1"}` + "\n" +
-			`{"tenant_id":"acme","workcycle_id":"w3","agent_id":"a","outcome":"resolved","started_at":"2026-11-02 00:00:00","awus":1,"attempts":2,"tokens":600,"token_cost":"0.005","list_cost":"0.05"}` + "\n" +
-			`{"tenant_id":"acme","workcycle_id":"w2","agent_id":"a","outcome":"escalated","started_at":"2026-10-20 08:30:00","awus":1,"attempts":1,"tokens":350,"token_cost":"0.003","list_cost":"0"}` + "\n"},
+			`{"tenant_id":"acme","workcycle_id":"w1","agent_id":"a","outcome":"resolved","state":"closed","started_at":"2026-10-03 10:00:00","awus":2,"attempts":3,"tokens":1200,"token_cost":"0.0125","list_cost":"0.1"}` + "\n" +
+			`{"tenant_id":"acme","workcycle_id":"w3","agent_id":"a","outcome":"resolved","state":"closed","started_at":"2026-11-02 00:00:00","awus":1,"attempts":2,"tokens":600,"token_cost":"0.005","list_cost":"0.05"}` + "\n" +
+			`{"tenant_id":"acme","workcycle_id":"w2","agent_id":"a","outcome":"escalated","state":"closed","started_at":"2026-10-20 08:30:00","awus":1,"attempts":1,"tokens":350,"token_cost":"0.003","list_cost":"0"}` + "\n" +
+			`{"tenant_id":"acme","workcycle_id":"w4","agent_id":"a","outcome":"","state":"open","started_at":"2026-10-25 09:00:00","awus":1,"attempts":1,"tokens":200,"token_cost":"0.002","list_cost":"0"}` + "\n"},
 		{"table escapes a hostile tenant", []string{"escalation_rate", "--tenant", "=evil\x1b[31m"}, "" +
 			"month       tenant_id      agent_id  completed  escalated  escalation_rate\n" +
 			`2026-10-01  =evil\x1b[31m  b                 1          0                0` + "\n"},
@@ -137,7 +151,7 @@ func TestQueryAgainstClickHouse(t *testing.T) {
 		})
 	}
 
-	_, _, err := runStatementCmd(t, "query", "awu_funnel", "--clickhouse", ch.Addr, "--database", "nowhere_"+ch.Database)
+	_, _, err = runStatementCmd(t, "query", "awu_funnel", "--clickhouse", ch.Addr, "--database", "nowhere_"+ch.Database)
 	if err == nil || !strings.Contains(err.Error(), "nowhere_") {
 		t.Errorf("unknown database: %v", err)
 	}

@@ -61,8 +61,38 @@ func TestExampleConfigShowsTheDefaults(t *testing.T) {
 	want := Default()
 	want.Kafka.Topics = cfg.Kafka.Topics
 	want.Kafka.DeadLetterTopic = cfg.Kafka.DeadLetterTopic
+	want.Guards.Rules = cfg.Guards.Rules
 	if cfg.String() != want.String() {
 		t.Fatalf("sample:\n%s\ndefaults:\n%s", cfg, want)
+	}
+}
+
+// The sample shows the three rules of docs/guards.md.
+func TestExampleConfigShowsThreeGuards(t *testing.T) {
+	cfg, err := Load("../../deploy/awumeter.example.yaml", Sources{Env: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range cfg.Guards.Rules {
+		got = append(got, r.Name+" "+r.On+" "+r.Metric+" > "+r.Above.String())
+	}
+	want := []string{
+		"workcycle-over-5-usd workcycle token_cost > 5",
+		"workcycle-over-50-attempts workcycle attempts > 50",
+		"tenant-over-100-usd-an-hour tenant_hour token_cost > 100",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("rules:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A rule without above is refused, by key.
+func TestAGuardRuleNeedsAbove(t *testing.T) {
+	cfg := Default()
+	err := Decode([]byte("guards:\n  rules:\n    - {name: a, on: workcycle, metric: token_cost}\n"), &cfg)
+	if err == nil || !strings.Contains(err.Error(), "guards.rules[0].above: required") {
+		t.Fatalf("err = %v", err)
 	}
 }
 

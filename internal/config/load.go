@@ -90,7 +90,27 @@ func Decode(data []byte, cfg *Config) error {
 	if err := strictyaml.Decode(data, cfg); err != nil && !errors.Is(err, strictyaml.ErrEmpty) {
 		return err
 	}
-	return nil
+	return requireAbove(data)
+}
+
+// requireAbove refuses a guard rule without `above`: its zero value would
+// make the rule fire on any spend, which nobody means.
+func requireAbove(data []byte) error {
+	var doc struct {
+		Guards struct {
+			Rules []map[string]any `yaml:"rules"`
+		} `yaml:"guards"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil // strictyaml has accepted it; nothing more to say
+	}
+	var errs []error
+	for i, r := range doc.Guards.Rules {
+		if _, ok := r["above"]; !ok {
+			errs = append(errs, fmt.Errorf("guards.rules[%d].above: required (the value the rule's metric must exceed)", i))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // leaf is one scalar (or list of scalars) key of the configuration.

@@ -112,6 +112,9 @@ func TestOpenWorkcycleIsVisibleWithinTheEmitInterval(t *testing.T) {
 		t.Fatalf("provisional row visible after %s, want within emit_interval %s plus a flush (bound %s)", visible, emitInterval, bound)
 	}
 
+	if n := metricValue(t, svc, "awumeter_provisional_rows_total"); n < 1 {
+		t.Fatalf("awumeter_provisional_rows_total = %v", n)
+	}
 	// The offsets move past the open workcycle, once its rows and its
 	// state row are acknowledged.
 	waitCommitted(t, k, group, topic, 6, 20*time.Second)
@@ -130,13 +133,7 @@ func TestOpenWorkcycleIsVisibleWithinTheEmitInterval(t *testing.T) {
 	}
 	defer next.Shutdown(context.Background())
 	waitWorkcycle(t, ch, "acme", "otlp-1", "closed", 6, 30*time.Second)
-	var restored float64
-	for _, line := range strings.Split(get(t, "http://"+next.Addr().String()+"/metrics"), "\n") {
-		if strings.HasPrefix(line, "awumeter_restored_workcycles_total ") {
-			fmt.Sscan(strings.TrimPrefix(line, "awumeter_restored_workcycles_total "), &restored)
-		}
-	}
-	if restored != 1 {
+	if restored := metricValue(t, next, "awumeter_restored_workcycles_total"); restored != 1 {
 		t.Fatalf("awumeter_restored_workcycles_total = %v, want 1", restored)
 	}
 }
@@ -209,6 +206,17 @@ func TestRunawayWorkcycleRaisesOneAlertPerRule(t *testing.T) {
 		}
 		waitAlertsTable(t, ch, len(want), 60*time.Second)
 		time.Sleep(3 * time.Second) // any extra alert would land by now
+		var counted float64
+		for _, line := range strings.Split(get(t, "http://"+svc.Addr().String()+"/metrics"), "\n") {
+			if strings.HasPrefix(line, "awumeter_alerts_total{") {
+				var v float64
+				fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v)
+				counted += v
+			}
+		}
+		if produceAll && counted != float64(len(want)) {
+			t.Errorf("%s: awumeter_alerts_total sums to %v, want %d", name, counted, len(want))
+		}
 		if err := svc.Shutdown(ctx); err != nil {
 			t.Fatalf("%s: shutdown: %v", name, err)
 		}
@@ -229,6 +237,18 @@ func TestRunawayWorkcycleRaisesOneAlertPerRule(t *testing.T) {
 	if n := alertsTableCount(t, ch); n != len(want) {
 		t.Fatalf("after a full replay: %d rows in alerts FINAL, want %d", n, len(want))
 	}
+}
+
+// metricValue is the value of an unlabelled series on /metrics; 0 if absent.
+func metricValue(t *testing.T, svc *service.Service, name string) float64 {
+	t.Helper()
+	var v float64
+	for _, line := range strings.Split(get(t, "http://"+svc.Addr().String()+"/metrics"), "\n") {
+		if strings.HasPrefix(line, name+" ") {
+			fmt.Sscan(strings.TrimPrefix(line, name+" "), &v)
+		}
+	}
+	return v
 }
 
 // waitCommitted waits until the group's committed offset of partition 0

@@ -63,7 +63,7 @@ func filteredCases() []filteredCase {
 			row("2026-02-01", "t2", "b1", "", "1", "0.1", "0.012", "0.1", "0.012", "0.088"),
 		}},
 		{"most_expensive_workcycles", chschema.FilterValues{"month": "2026-02"}, [][]string{
-			row("t2", "wc4", "b1", "", "2026-02-02 08:00:00", "2", "2", "4000", "0.012", "0.1"),
+			row("t2", "wc4", "b1", "", "closed", "2026-02-02 08:00:00", "2", "2", "4000", "0.012", "0.1"),
 		}},
 		{"most_expensive_workcycles", chschema.FilterValues{"month": "2026-01", "tenant": "t2"}, nil},
 		{"escalation_rate", chschema.FilterValues{"month": "2026-01", "tenant": "t1"}, [][]string{

@@ -113,5 +113,6 @@ func (s *Source) publish(st *partition) {
 	}
 	metrics.AddCounts(s.m.BudgetEvictions, stats.BudgetEvictions-st.published.BudgetEvictions)
 	metrics.AddCounts(s.m.EmittedEarly, stats.EmittedEarly-st.published.EmittedEarly)
+	metrics.AddCounts(s.m.ProvisionalRows, stats.Provisional-st.published.Provisional)
 	st.published = stats
 }

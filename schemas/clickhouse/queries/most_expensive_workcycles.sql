@@ -1,4 +1,6 @@
 -- The ten most expensive workcycles by token cost, with their list price.
+-- Open workcycles count as far as they have got (state open), so a runaway
+-- one shows before it ends.
 -- With --month, among the workcycles that started in that UTC month. Tokens
 -- are added in Decimal(38, 0) and converted back to Int64, which fails rather
 -- than wraps.
@@ -8,6 +10,7 @@ SELECT
     workcycle_id,
     agent_id,
     outcome,
+    state,
     toDateTime(started_at)           AS started_at,
     awus,
     attempts,
