@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/awumeter/awumeter/internal/config"
 	"github.com/awumeter/awumeter/internal/service"
 	"github.com/awumeter/awumeter/internal/service/servicetest"
 	"github.com/awumeter/awumeter/internal/testenv"
@@ -81,15 +82,7 @@ func TestOpenWorkcycleIsVisibleWithinTheEmitInterval(t *testing.T) {
 	cfg.Engine.EmitInterval = emitInterval
 	cfg.Kafka.IdleAdvance = time.Hour // nothing closes by the clock in the first instance
 
-	svc, err := service.New(cfg, service.Settings{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := testenv.Context(t, 2*time.Minute)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Shutdown(context.Background())
+	svc, ctx := start(t, cfg)
 	time.Sleep(2 * time.Second) // joined and idle
 
 	// Ten minutes ago, so that the second instance's clock closes it at once.
@@ -124,14 +117,7 @@ func TestOpenWorkcycleIsVisibleWithinTheEmitInterval(t *testing.T) {
 
 	// The next owner restores it and its clock closes it (idle timeout).
 	cfg.Kafka.IdleAdvance = time.Second
-	next, err := service.New(cfg, service.Settings{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := next.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer next.Shutdown(context.Background())
+	next, _ := start(t, cfg)
 	waitWorkcycle(t, ch, "acme", "otlp-1", "closed", 6, 30*time.Second)
 	if restored := metricValue(t, next, "awumeter_restored_workcycles_total"); restored != 1 {
 		t.Fatalf("awumeter_restored_workcycles_total = %v, want 1", restored)
@@ -188,16 +174,8 @@ func TestRunawayWorkcycleRaisesOneAlertPerRule(t *testing.T) {
 		guard.AlertID("tenant-over-100-usd-an-hour", guard.OnTenantHour, "runaway-co", "", "", at.Truncate(time.Hour)): "tenant-over-100-usd-an-hour",
 	}
 
-	run := func(name string, cfg func() (*service.Service, error), produceAll bool) {
-		svc, err := cfg()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx := testenv.Context(t, 2*time.Minute)
-		if err := svc.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer svc.Shutdown(context.Background())
+	run := func(name string, cfg config.Config, produceAll bool) {
+		svc, ctx := start(t, cfg)
 		if produceAll {
 			for _, part := range [][][]byte{evs[:20], evs[20:45], evs[45:]} {
 				produce(t, k, topic, part...)
@@ -221,8 +199,7 @@ func TestRunawayWorkcycleRaisesOneAlertPerRule(t *testing.T) {
 			t.Fatalf("%s: shutdown: %v", name, err)
 		}
 	}
-	base := cfg
-	run("first run", func() (*service.Service, error) { return service.New(base, service.Settings{Version: "test"}) }, true)
+	run("first run", cfg, true)
 	records := readAlerts(t, k, alerts)
 	if len(records) != len(want) {
 		t.Errorf("first run: %d alert records, want one per rule crossed (%d): %v", len(records), len(want), records)
@@ -231,7 +208,7 @@ func TestRunawayWorkcycleRaisesOneAlertPerRule(t *testing.T) {
 
 	replay := cfg
 	replay.Kafka.Group = k.Group(t) // reads the topic again from its start
-	run("replay", func() (*service.Service, error) { return service.New(replay, service.Settings{Version: "test"}) }, false)
+	run("replay", replay, false)
 	records = readAlerts(t, k, alerts)
 	checkAlerts(t, "after a full replay", records, want)
 	if n := alertsTableCount(t, ch); n != len(want) {

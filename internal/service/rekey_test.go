@@ -93,15 +93,7 @@ func TestWrongKeyDeclarationIsDetected(t *testing.T) {
 	servicetest.ProduceUnkeyed(t, k.Brokers, topic, stream.Records)
 
 	cfg := servicetest.Config(k, ch, topic, group, dlq) // json: keyed by default
-	svc, err := service.New(cfg, service.Settings{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := testenv.Context(t, 2*time.Minute)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Shutdown(context.Background())
+	svc, ctx := start(t, cfg)
 	for ctx.Err() == nil {
 		if body := get(t, "http://"+svc.Addr().String()+"/metrics"); strings.Contains(body, `awumeter_split_workcycles_total{topic="`+topic+`"}`) {
 			return

@@ -31,15 +31,7 @@ func TestServiceMatchesOfflineResult(t *testing.T) {
 	servicetest.ProduceKafkaGo(t, k.Brokers, topic, stream.Records)
 
 	cfg := servicetest.Config(k, ch, topic, group, dlq)
-	svc, err := service.New(cfg, service.Settings{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := testenv.Context(t, 2*time.Minute)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Shutdown(context.Background())
+	svc, ctx := start(t, cfg)
 
 	want := servicetest.Offline(t, stream.Records, servicetest.EngineConfig())
 	if len(want.AWUModels) < len(want.AWUs)/2 {
