@@ -34,11 +34,15 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pipeline/...
 
 ## bench-e2e: end-to-end speed on the local stack (gen -> Kafka -> awumeter run ->
-## ClickHouse), against an empty and a pre-filled events ledger; numbers, not
-## pass/fail; the table goes to docs/BENCHMARKS.md. Knobs: WORKCYCLES (90000,
-## about 900k records), LEDGER_EVENTS (10000000), BASELINE=/path/to/awumeter
-## to compare another binary in the same run, BENCH_E2E_FLAGS (e.g. -docs= to
-## only print, -keep, -ledger-timeout 1h; go run ./internal/bench/e2e -h).
+## ClickHouse), against an empty and a pre-filled events ledger, then the
+## latency phase: live telemetry at half the empty-ledger rate, p50/p99 from
+## produce to visible in ClickHouse and to a guard alert, rows per event and
+## the committed offsets' trail, for engine.emit_interval 5s, 1s and 0 (about
+## 6 more minutes); numbers, not pass/fail; the tables go to docs/BENCHMARKS.md.
+## Knobs: WORKCYCLES (90000, about 900k records), LEDGER_EVENTS (10000000),
+## BASELINE=/path/to/awumeter to compare another binary in the same run,
+## BENCH_E2E_FLAGS (e.g. -docs= to only print, -keep, -ledger-timeout 1h,
+## -latency=false, -latency-only -latency-rate 18480; go run ./internal/bench/e2e -h).
 WORKCYCLES ?= 90000
 LEDGER_EVENTS ?= 10000000
 BASELINE ?=

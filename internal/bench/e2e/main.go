@@ -7,7 +7,15 @@
 //     up, measuring its time, CPU and peak RSS and ClickHouse's CPU;
 //  4. does 3 again against an events ledger pre-filled with older events;
 //  5. with -baseline, does 3 and 4 with a second binary too, alternating;
-//  6. prints the table and writes it to docs/BENCHMARKS.md.
+//  6. prints the table and writes it to docs/BENCHMARKS.md;
+//  7. the latency phase: runs awumeter idle on a fresh topic while a paced
+//     producer writes live telemetry at half the empty-ledger catch-up rate
+//     (or -latency-rate), once per engine.emit_interval of
+//     -latency-emit-intervals (5s, 1s and 0), and measures the latency from
+//     an event's produce to its effect in ClickHouse and from a runaway's
+//     crossing attempt to its guard alert, the rows written per event and
+//     the committed offsets' trail; that table goes to docs/BENCHMARKS.md
+//     too (-latency=false skips it, -latency-only runs only it).
 //
 // It reports numbers and never passes or fails on them. What "caught up"
 // means, and every other definition, is in docs/BENCHMARKS.md, "End to end".
@@ -18,7 +26,9 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"github.com/awumeter/awumeter/internal/bench/benchdoc"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -41,6 +51,16 @@ type options struct {
 	dir                string
 	keep               bool
 	rekeyed            bool
+
+	latency              bool
+	latencyOnly          bool
+	latencyRate          float64
+	latencySeconds       int
+	latencyNoEmitSeconds int
+	latencyEmitIntervals string
+	latencySample        int
+	latencyDrain         time.Duration
+	latencyGuard         bool
 }
 
 func main() {
@@ -63,7 +83,23 @@ func main() {
 	flag.StringVar(&o.dir, "dir", filepath.Join(local, "bench-e2e"), "directory for configs and awumeter logs")
 	flag.BoolVar(&o.keep, "keep", false, "keep the topics, groups and databases for inspection")
 	flag.BoolVar(&o.rekeyed, "rekeyed", true, "also measure the topic declared not keyed by workcycle, through the re-key stage (empty ledger)")
+	flag.BoolVar(&o.latency, "latency", true, "run the latency phase after the catch-up runs (docs/BENCHMARKS.md, \"Latency\")")
+	flag.BoolVar(&o.latencyOnly, "latency-only", false, "run only the latency phase; needs -latency-rate")
+	flag.Float64Var(&o.latencyRate, "latency-rate", 0, "records/s of the latency phase's producer; 0: half the records/s of awumeter's empty-ledger catch-up measured in the same run")
+	flag.IntVar(&o.latencySeconds, "latency-seconds", 60, "seconds of production in each latency run with provisional rows")
+	flag.IntVar(&o.latencyNoEmitSeconds, "latency-noemit-seconds", 150, "seconds of production in the latency run with engine.emit_interval 0, where rows appear only when workcycles close (30s settle delay + 1m allowed lateness after their completed event)")
+	flag.StringVar(&o.latencyEmitIntervals, "latency-emit-intervals", "5s,1s,0", "engine.emit_interval of each latency run, comma-separated (0: no provisional rows)")
+	flag.IntVar(&o.latencySample, "latency-sample", 50, "measure every event of one realistic workcycle in this many")
+	flag.DurationVar(&o.latencyDrain, "latency-drain", 20*time.Second, "after production, how long to wait at most for sampled events and alerts still pending")
+	flag.BoolVar(&o.latencyGuard, "latency-guard", true, "configure the runaway guard and produce runaway workcycles in the latency phase (false: no guards, no runaways)")
 	flag.Parse()
+	if o.latencyOnly && o.latencyRate <= 0 {
+		fmt.Fprintln(os.Stderr, "e2e: -latency-only needs -latency-rate (records/s; the issue's rate is half of awumeter's empty-ledger records/s in docs/BENCHMARKS.md)")
+		os.Exit(2)
+	}
+	if o.latencyOnly {
+		o.latency = true
+	}
 
 	benchdoc.Main("bench-e2e", func(ctx context.Context) error { return run(ctx, o) })
 }
@@ -76,6 +112,18 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer b.cleanup()
+	emits, err := parseEmitIntervals(o.latencyEmitIntervals)
+	if err != nil {
+		return err
+	}
+	if o.latencyOnly {
+		b.noteLoad()
+		if err := b.latencyRuns(ctx, emits, o.latencyRate, "set with -latency-rate", 1, len(emits)); err != nil {
+			return err
+		}
+		b.logf("benchmark finished in %s", b.elapsed())
+		return nil
+	}
 
 	runs := []runSpec{{label: "awumeter", bin: o.awumeter}}
 	if o.baseline != "" {
@@ -101,6 +149,9 @@ func run(ctx context.Context, o options) error {
 		specs = slices.Insert(specs, at, runSpec{label: "awumeter", bin: o.awumeter, rekeyed: true})
 	}
 	phases := 3 + len(specs)
+	if o.latency {
+		phases += len(emits)
+	}
 
 	b.noteLoad()
 	b.phase(1, phases, "generate %d workcycles to topic %s (6 partitions), seed %d", o.workcycles, b.topic, o.seed)
@@ -132,10 +183,24 @@ func run(ctx context.Context, o options) error {
 		b.noteLoad()
 	}
 
-	b.phase(phases, phases, "report")
+	b.phase(3+len(specs), phases, "report")
 	rep := b.report(ctx, results)
 	if err := docBlock.Publish(o.docs, rep, b.logf); err != nil {
 		return err
+	}
+	if o.latency {
+		rate, how := o.latencyRate, "set with -latency-rate"
+		if rate <= 0 {
+			for _, r := range results {
+				if r.spec.label == "awumeter" && !r.spec.ledger && !r.spec.rekeyed {
+					rate = float64(b.records) / r.seconds / 2
+					how = fmt.Sprintf("half of the %.0f records/s of awumeter's empty-ledger catch-up in the same run", 2*rate)
+				}
+			}
+		}
+		if err := b.latencyRuns(ctx, emits, rate, how, 4+len(specs), phases); err != nil {
+			return err
+		}
 	}
 	b.logf("benchmark finished in %s", b.elapsed())
 	return nil

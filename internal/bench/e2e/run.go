@@ -295,22 +295,31 @@ func freeAddr() (string, error) {
 
 // scrape reads a Prometheus text endpoint; see parseMetrics.
 func scrape(ctx context.Context, url string) (map[string]float64, error) {
+	text, err := scrapeText(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return parseMetrics(text), nil
+}
+
+// scrapeText reads a Prometheus text endpoint as it is.
+func scrapeText(ctx context.Context, url string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return parseMetrics(string(body)), nil
+	return string(body), nil
 }
 
 // tail is the last n lines of a file.
