@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
@@ -13,6 +14,9 @@ import (
 	"github.com/awumeter/awumeter/internal/metrics"
 	"github.com/awumeter/awumeter/pipeline/guard"
 )
+
+// raiseTimeout bounds one produce of window alerts; the refresh retries.
+const raiseTimeout = 30 * time.Second
 
 // windowGuard checks the guards' tenant_hour and tenant_day rules for the
 // sink after each rollup refresh, and produces their alerts with the
@@ -66,6 +70,11 @@ func (g *windowGuard) Raise(ctx context.Context, alerts []guard.Alert) error {
 		recs[i] = &kgo.Record{Topic: g.cfg.Topic, Key: a.Key(), Value: value,
 			Headers: []kgo.RecordHeader{{Key: "content-type", Value: []byte(contentType)}}}
 	}
+	// Bounded, so that an unreachable topic shows as retried errors
+	// (alert_errors_total, the refresh's flush_errors_total) rather than
+	// a silent stall.
+	ctx, cancel := context.WithTimeout(ctx, raiseTimeout)
+	defer cancel()
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		g.m.AlertErrors.Inc()
 		return fmt.Errorf("cannot produce %d alerts to %s: %w", len(recs), g.cfg.Topic, err)
