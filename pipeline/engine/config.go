@@ -77,7 +77,7 @@ type Config struct {
 	// (268435456); at least 65536. When an Emit finds the state over it, it
 	// evicts retained workcycles, the earliest emitted first, then emits the
 	// open workcycles with the oldest unemitted events early and evicts
-	// them; their next events rebuild them from History and re-emit them
+	// them, then those emitted provisionally and unchanged since; their next events rebuild them from History and re-emit them
 	// with a higher version, so final rows are unchanged. Between Emits the
 	// state may exceed it by one batch of events.
 	MaxStateBytes int64 `yaml:"max_state_bytes"`

@@ -58,6 +58,11 @@ type Engine struct {
 	retained     []retainedItem
 	retainedHead int
 	retainSeq    uint64
+	// provisional lists the open workcycles emitted provisionally, in order
+	// of emission, from provisionalHead: under memory pressure they are
+	// closed early and evicted, as pending ones are.
+	provisional     []retainedItem
+	provisionalHead int
 	// workcyclesPeak is the most workcycles held since the map was last
 	// rebuilt (shrinkWorkcycles).
 	workcyclesPeak int
@@ -255,6 +260,7 @@ func (e *Engine) Restore(tenantID, workcycleID string, stored []event.Event) boo
 		return false
 	}
 	wc.openState = true
+	e.retain([]*workcycle{wc}) // closed early under memory pressure, like provisional rows
 	e.stats.Restored++
 	return true
 }

@@ -16,7 +16,10 @@ import (
 //     (engine.closed_retention), the earliest emitted first, including the
 //     ones this Emit emits;
 //  2. it emits the open workcycles with the oldest unemitted events early
-//     and evicts them.
+//     and evicts them;
+//  3. it does the same with open workcycles whose rows are stored
+//     (emitted provisionally and unchanged since, or restored), the
+//     earliest emitted first.
 //
 // Both are safe because an evicted workcycle is rebuilt from History when
 // its next event comes, and a row's content depends only on the events
@@ -42,7 +45,7 @@ type wcMem struct {
 	strBuf [6]*internedString
 	keyBuf [3]*sharedKey
 	// retained is the sequence number of its latest emission, matching its
-	// entry in Engine.retained.
+	// entry in Engine.retained, or in Engine.provisional while it is open.
 	retained uint64
 	// stale is set while the workcycle is in Engine.stale: folded into
 	// since its estimate was last brought up to date.
@@ -115,14 +118,43 @@ type retainedItem struct {
 // skipped when they reach the front.
 func (e *Engine) retain(out []*workcycle) {
 	for _, wc := range out {
-		if wc.evicted || !wc.closed {
+		if wc.evicted {
 			continue
 		}
 		e.retainSeq++
 		wc.mem.retained = e.retainSeq
-		e.retained = append(e.retained, retainedItem{wc: wc, seq: e.retainSeq})
+		if wc.closed {
+			e.retained = append(e.retained, retainedItem{wc: wc, seq: e.retainSeq})
+		} else {
+			e.provisional = append(e.provisional, retainedItem{wc: wc, seq: e.retainSeq})
+		}
 	}
 	e.dropStaleRetained()
+	e.provisional, e.provisionalHead = dropStale(e.provisional, e.provisionalHead, e.liveProvisional)
+}
+
+// liveProvisional: the entry is the workcycle's latest emission, and it is
+// still open.
+func (e *Engine) liveProvisional(it retainedItem) bool {
+	return !it.wc.evicted && !it.wc.closed && it.wc.mem.retained == it.seq
+}
+
+// dropStale drops the entries of q from head that live reports stale, and
+// reclaims their space once they are the larger part of q.
+func dropStale(q []retainedItem, head int, live func(retainedItem) bool) ([]retainedItem, int) {
+	for head < len(q) && !live(q[head]) {
+		q[head] = retainedItem{}
+		head++
+	}
+	if head == len(q) {
+		return q[:0], 0
+	}
+	if head > 1024 && head > len(q)/2 {
+		n := copy(q, q[head:])
+		clear(q[n:])
+		return q[:n], 0
+	}
+	return q, head
 }
 
 func (e *Engine) liveRetained(it retainedItem) bool {
@@ -132,17 +164,7 @@ func (e *Engine) liveRetained(it retainedItem) bool {
 // dropStaleRetained drops stale entries from the front and reclaims their
 // space once they are the larger part of the queue.
 func (e *Engine) dropStaleRetained() {
-	for e.retainedHead < len(e.retained) && !e.liveRetained(e.retained[e.retainedHead]) {
-		e.retained[e.retainedHead] = retainedItem{}
-		e.retainedHead++
-	}
-	if e.retainedHead == len(e.retained) {
-		e.retained, e.retainedHead = e.retained[:0], 0
-	} else if e.retainedHead > 1024 && e.retainedHead > len(e.retained)/2 {
-		n := copy(e.retained, e.retained[e.retainedHead:])
-		clear(e.retained[n:])
-		e.retained, e.retainedHead = e.retained[:n], 0
-	}
+	e.retained, e.retainedHead = dropStale(e.retained, e.retainedHead, e.liveRetained)
 }
 
 // evictRetained evicts emitted workcycles without unemitted changes, the
@@ -179,20 +201,35 @@ func (e *Engine) emitWithinBudget(out []*workcycle) Rows {
 				over -= wc.mem.bytes
 			}
 		}
+		closeEarly := func(wc *workcycle) {
+			wc.closed = true
+			if !wc.listed { // else a provisional row of EmitOpen's
+				wc.listed = true
+				out = append(out, wc)
+			}
+			early = append(early, wc)
+			over -= wc.mem.bytes
+		}
 		e.pending.each(func(wc *workcycle) bool {
 			if over <= 0 {
 				return false
 			}
 			if !wc.closed {
-				wc.closed = true
-				if !wc.listed { // else a provisional row of EmitOpen's
-					out = append(out, wc)
-				}
-				early = append(early, wc)
-				over -= wc.mem.bytes
+				closeEarly(wc)
 			}
 			return true
 		})
+		// Then the open workcycles emitted provisionally and unchanged
+		// since, the earliest emitted first: their rows are stored, so
+		// closing them writes only their closed rows.
+		for over > 0 && e.provisionalHead < len(e.provisional) {
+			it := e.provisional[e.provisionalHead]
+			e.provisional[e.provisionalHead] = retainedItem{}
+			e.provisionalHead++
+			if e.liveProvisional(it) {
+				closeEarly(it.wc)
+			}
+		}
 		for _, wc := range out {
 			wc.listed = false
 		}

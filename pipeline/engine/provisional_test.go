@@ -197,3 +197,41 @@ func TestEmitOpenOverTheBudgetEmitsEachWorkcycleOnce(t *testing.T) {
 		t.Fatalf("%d workcycles emitted, %d closed early, stats %+v", len(seen), closed, e.Stats())
 	}
 }
+
+// Open workcycles whose rows are stored (restored here; emitted
+// provisionally alike) hold no pending changes, yet over
+// engine.max_state_bytes they are closed early and evicted like the
+// others: each emits its closed row once, with a closed state row.
+func TestOpenWorkcyclesWithStoredRowsAreClosedEarlyOverTheBudget(t *testing.T) {
+	cfg := engine.DefaultConfig()
+	cfg.MaxStateBytes = engine.MinMaxStateBytes
+	e, err := engine.New(cfg, engine.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 400
+	for i := range n {
+		b := &builder{tenant: "t", wc: "w" + strconv.Itoa(i)}
+		if !e.Restore("t", b.wc, offsets(0, b.tokens(i, "a", 1, "gemini-3-flash", 10, 1), b.tokens(i, "b", 1, "gemini-3-flash", 10, 1))) {
+			t.Fatalf("workcycle %d not restored", i)
+		}
+	}
+	if st := e.Stats(); st.HeldBytes <= cfg.MaxStateBytes {
+		t.Fatalf("%d bytes held by %d restored workcycles: not over the budget, the test proves nothing", st.HeldBytes, n)
+	}
+	r := e.Emit()
+	seen := map[string]bool{}
+	for _, w := range r.Workcycles {
+		if seen[w.WorkcycleID] || w.State != engine.StateClosed || w.Version != 2 {
+			t.Fatalf("row %+v (seen before: %t)", w, seen[w.WorkcycleID])
+		}
+		seen[w.WorkcycleID] = true
+		if !hasState(r.States, engine.StateRow{TenantID: "t", WorkcycleID: w.WorkcycleID, Version: 2}) {
+			t.Fatalf("no closed state row for %s", w.WorkcycleID)
+		}
+	}
+	st := e.Stats()
+	if len(seen) == 0 || st.EmittedEarly != int64(len(seen)) || st.HeldBytes > cfg.MaxStateBytes {
+		t.Fatalf("%d closed early; stats %+v", len(seen), st)
+	}
+}
