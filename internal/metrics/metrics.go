@@ -125,7 +125,7 @@ func New(version string) *Metrics {
 		BudgetEvictions: f.counter("engine_budget_evictions_total",
 			"Workcycles evicted before their retention ended to keep an engine within engine.max_state_bytes; their next event rebuilds them from the ledger."),
 		EmittedEarly: f.counter("engine_emitted_early_total",
-			"Open workcycles emitted early (provisional rows) and evicted to keep an engine within engine.max_state_bytes."),
+			"Open workcycles closed early (their rows written with state closed) and evicted to keep an engine within engine.max_state_bytes."),
 		WorkcycleLookups: f.counterVec("workcycle_lookups_total",
 			"Workcycles met that the engine did not hold, by how their stored events were found: local (the partition's workcycle keys say there are none) or ledger (read from the events ledger).", "via"),
 		SplitWorkcycles: f.counterVec("split_workcycles_total",
