@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The local stack: Kafka and ClickHouse on 127.0.0.1, everything under
 # $AWUMETER_LOCAL_DIR (default .local/).
-#   stack.sh up|down|status|install
+#   stack.sh up|down|status|install   (down stops the Collector too if it runs)
 #   stack.sh run CMD...   start what is not running, run CMD, then stop only
 #                         what this call started (used by make test)
 # AWUMETER_STACK_SERVICES picks the services, started in its order and
@@ -30,6 +30,9 @@ case "${1:-}" in
     for s in "${services[@]}"; do "$here/$s.sh" start; done
     "$here/stack.sh" status ;;
   down)
+    # The opt-in Collector is stopped too when it runs, whatever the list
+    # says: `make down` leaves nothing of the stack running.
+    case " ${reversed[*]} " in *" otelcol "*) ;; *) "$here/otelcol.sh" stop ;; esac
     for s in "${reversed[@]}"; do "$here/$s.sh" stop; done ;;
   status)
     rc=0

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/awumeter/awumeter/pipeline/source"
 )
 
@@ -87,12 +89,26 @@ func TestExampleConfigShowsThreeGuards(t *testing.T) {
 	}
 }
 
-// A rule without above is refused, by key.
-func TestAGuardRuleNeedsAbove(t *testing.T) {
-	cfg := Default()
-	err := Decode([]byte("guards:\n  rules:\n    - {name: a, on: workcycle, metric: token_cost}\n"), &cfg)
-	if err == nil || !strings.Contains(err.Error(), "guards.rules[0].above: required") {
-		t.Fatalf("err = %v", err)
+// A rule without above, or with an above that is not a number, is
+// refused by key.
+func TestAGuardRuleNeedsAboveAsANumber(t *testing.T) {
+	for _, c := range []struct{ above, want string }{
+		{"", "guards.rules[0].above: required (the value the rule's metric must exceed)"},
+		{"above: 5 USD", `guards.rules[0].above: "5 USD" is not a number (write e.g. 5 or 0.25; USD for costs)`},
+		{"above: .inf", `guards.rules[0].above: "+Inf" is not a number (write e.g. 5 or 0.25; USD for costs)`},
+		{"above: [1]", `guards.rules[0].above: "[1]" is not a number (write e.g. 5 or 0.25; USD for costs)`},
+	} {
+		cfg := Default()
+		err := Decode([]byte("guards:\n  rules:\n    - {name: a, on: workcycle, metric: token_cost, "+c.above+"}\n"), &cfg)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%q: err = %v, want %s", c.above, err, c.want)
+		}
+	}
+	for _, above := range []string{"above: 5", "above: 0.25", `above: "0.000000000001"`, "above: 1e3"} {
+		cfg := Default()
+		if err := Decode([]byte("guards:\n  rules:\n    - {name: a, on: workcycle, metric: token_cost, "+above+"}\n"), &cfg); err != nil {
+			t.Errorf("%q: %v", above, err)
+		}
 	}
 }
 
@@ -183,4 +199,48 @@ func TestEveryKeyHasAnEnvironmentVariable(t *testing.T) {
 	if EnvName("clickhouse.batch.max_rows") != "AWUMETER_CLICKHOUSE_BATCH_MAX_ROWS" {
 		t.Fatal(EnvName("clickhouse.batch.max_rows"))
 	}
+}
+
+// The sample names every key of the configuration, so that a reader finds
+// each one with its default (lists of sections are shown by example).
+func TestExampleConfigNamesEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../../deploy/awumeter.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sample map[string]any
+	if err := yaml.Unmarshal(data, &sample); err != nil {
+		t.Fatal(err)
+	}
+	defaults, err := yaml.Marshal(Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all map[string]any
+	if err := yaml.Unmarshal(defaults, &all); err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, k := range leafKeys("", sample) {
+		have[k] = true
+	}
+	for _, k := range leafKeys("", all) {
+		if !have[k] {
+			t.Errorf("deploy/awumeter.example.yaml does not show %s", k)
+		}
+	}
+}
+
+// leafKeys lists the dotted paths of m's scalar values; lists count as
+// leaves.
+func leafKeys(prefix string, m map[string]any) []string {
+	var out []string
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
+			out = append(out, leafKeys(prefix+k+".", sub)...)
+			continue
+		}
+		out = append(out, prefix+k)
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/awumeter/awumeter/internal/strictyaml"
 
+	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -87,15 +88,20 @@ func malformedSet(i int, arg string) error {
 // Decode reads YAML over cfg strictly: an unknown key is an error. An empty
 // file leaves the defaults.
 func Decode(data []byte, cfg *Config) error {
+	if err := checkAbove(data); err != nil {
+		return err
+	}
 	if err := strictyaml.Decode(data, cfg); err != nil && !errors.Is(err, strictyaml.ErrEmpty) {
 		return err
 	}
-	return requireAbove(data)
+	return nil
 }
 
-// requireAbove refuses a guard rule without `above`: its zero value would
-// make the rule fire on any spend, which nobody means.
-func requireAbove(data []byte) error {
+// checkAbove refuses, by key, a guard rule without `above` (its zero value
+// would make the rule fire on any spend, which nobody means) or whose
+// `above` is not a number, before the strict decoder reports the latter
+// without its key.
+func checkAbove(data []byte) error {
 	var doc struct {
 		Guards struct {
 			Rules []map[string]any `yaml:"rules"`
@@ -106,9 +112,18 @@ func requireAbove(data []byte) error {
 	}
 	var errs []error
 	for i, r := range doc.Guards.Rules {
-		if _, ok := r["above"]; !ok {
+		v, ok := r["above"]
+		if !ok {
 			errs = append(errs, fmt.Errorf("guards.rules[%d].above: required (the value the rule's metric must exceed)", i))
+			continue
 		}
+		switch v.(type) {
+		case int, int64, uint64, float64, string:
+			if _, err := decimal.NewFromString(fmt.Sprint(v)); err == nil {
+				continue
+			}
+		}
+		errs = append(errs, fmt.Errorf("guards.rules[%d].above: %q is not a number (write e.g. 5 or 0.25; USD for costs)", i, fmt.Sprint(v)))
 	}
 	return errors.Join(errs...)
 }

@@ -115,7 +115,7 @@ func New(version string) *Metrics {
 			"Tokens of accepted token_usage events whose model has no price in the price book."),
 
 		OpenWorkcycles: f.gaugeVec("open_workcycles",
-			"Workcycles with changes not yet emitted, per assigned partition.", "topic", "partition"),
+			"Workcycles with changes not yet emitted, per assigned partition; open workcycles whose provisional rows are current are not counted (held_workcycles counts them).", "topic", "partition"),
 		HeldWorkcycles: f.gaugeVec("held_workcycles",
 			"Workcycles held in memory (open or retained after emission), per assigned partition.", "topic", "partition"),
 		StateBytes: f.gaugeVec("engine_state_bytes",

@@ -46,6 +46,13 @@ func (g *windowGuard) CheckSpend(sums []guard.WindowSum) []guard.Alert {
 	return g.eval.Windows(sums)
 }
 
+// remember seeds the evaluator with alert ids raised before.
+func (g *windowGuard) remember(ids []string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.eval.Remember(ids)
+}
+
 // Forget implements sink.WindowGuard.
 func (g *windowGuard) Forget(alerts []guard.Alert) {
 	g.mu.Lock()

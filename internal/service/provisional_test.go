@@ -209,10 +209,40 @@ func TestRunawayWorkcycleRaisesOneAlertPerRule(t *testing.T) {
 	replay := cfg
 	replay.Kafka.Group = k.Group(t) // reads the topic again from its start
 	run("replay", replay, false)
+	first := map[string]any{}
+	for _, r := range records {
+		first[r.key] = r.body["value"]
+	}
 	records = readAlerts(t, k, alerts)
 	checkAlerts(t, "after a full replay", records, want)
 	if n := alertsTableCount(t, ch); n != len(want) {
 		t.Fatalf("after a full replay: %d rows in alerts FINAL, want %d", n, len(want))
+	}
+	// The table keeps each alert's first copy; the tenant window, seeded
+	// from the table at start, is not raised again.
+	windowID := guard.AlertID("tenant-over-100-usd-an-hour", guard.OnTenantHour, "runaway-co", "", "", at.Truncate(time.Hour))
+	copies := 0
+	for _, r := range records {
+		if r.key == windowID {
+			copies++
+		}
+	}
+	if copies != 1 {
+		t.Errorf("the tenant window alert was produced %d times, want once", copies)
+	}
+	rows, err := ch.Conn.Query(context.Background(), `SELECT alert_id, toString(value) FROM `+ch.Database+`.alerts FINAL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, value string
+		if err := rows.Scan(&id, &value); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(first[id]) != strings.TrimRight(strings.TrimRight(value, "0"), ".") {
+			t.Errorf("alerts FINAL holds value %s for %s, the first copy said %v", value, want[id], first[id])
+		}
 	}
 }
 

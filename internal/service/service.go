@@ -137,6 +137,14 @@ func (s *Service) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("cannot open ClickHouse: %w", err)
 	}
 	closers = append(closers, func() { s.writer.Close() })
+	if windows != nil {
+		// Windows of the last two days raised before are not raised again.
+		ids, err := s.writer.WindowAlertIDs(ctx, s.set.Now().Add(-48*time.Hour))
+		if err != nil {
+			return err
+		}
+		windows.remember(ids)
+	}
 	s.histCon, err = sink.Dial(ctx, s.cfg.ClickHouse.ClickHouseConfig)
 	if err != nil {
 		return fmt.Errorf("cannot open ClickHouse for the events ledger: %w", err)

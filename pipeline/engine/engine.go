@@ -173,7 +173,9 @@ func (e *Engine) Apply(ev *event.Event) (Outcome, error) {
 	e.markPending(wc, ev.Source.Offset)
 
 	outcome := OutcomeAccepted
-	if wc.emitted {
+	// Provisional rows do not make a workcycle reopened: only its closing
+	// does, or a rebuild from History, where it may have been closed.
+	if wc.closed || wc.maybeOpen && !wc.openState {
 		outcome = OutcomeReopened
 		e.stats.Reopened++
 	} else {

@@ -6,9 +6,11 @@ type Outcome uint8
 const (
 	// OutcomeAccepted: a new distinct event, folded into an open workcycle.
 	OutcomeAccepted Outcome = iota + 1
-	// OutcomeReopened: a new distinct event for a workcycle that was already
-	// emitted (held in memory or rebuilt from History). It is folded in and
-	// the workcycle is emitted again with a higher version.
+	// OutcomeReopened: a new distinct event for a workcycle already closed
+	// (held in memory), or rebuilt from History, where it may have been
+	// closed: a late event. It is folded in and the workcycle is emitted
+	// again with a higher version. Events of open workcycles count as
+	// accepted, provisional rows or not.
 	OutcomeReopened
 	// OutcomeDuplicate: the (tenant_id, event_id) was seen before with the
 	// same content. Ignored.

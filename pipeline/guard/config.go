@@ -194,6 +194,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("guards."+key+": "+format, args...))
 	}
 	switch {
+	case c.Topic == "" && len(c.Rules) == 0: // no rules, no guards: no topic needed
 	case c.Topic == "":
 		bad("topic", "must not be empty")
 	case len(c.Topic) > maxTopicName:
@@ -231,16 +232,32 @@ func (c Config) Validate() error {
 		} else if !contains(metrics, r.Metric) {
 			bad(key("metric"), "%q is not a metric of on: %s (one of: %s)", r.Metric, r.On, strings.Join(metrics, ", "))
 		}
-		if r.Above.Sign() < 0 {
+		switch {
+		case r.Above.Sign() < 0:
 			bad(key("above"), "must not be negative, got %s", r.Above)
-		} else if integerMetric(r.Metric) && !r.Above.IsInteger() {
+		case integerMetric(r.Metric) && !r.Above.IsInteger():
 			bad(key("above"), "must be a whole number for metric %s, got %s", r.Metric, r.Above)
+		case !fitsAlerts(r.Above):
+			bad(key("above"), "must have at most %d digits before the point and %d after it (the alerts table's Decimal(38, 12)), got %s",
+				38-thresholdScale, thresholdScale, r.Above)
 		}
 		if r.Agent != "" && (r.On == OnTenantHour || r.On == OnTenantDay) {
 			bad(key("agent"), "not allowed for on: %s, whose sums span every agent of the tenant", r.On)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// thresholdScale is the fractional digits the alerts table keeps of a
+// threshold and a value: Decimal(38, 12), as money everywhere.
+const thresholdScale = 12
+
+// fitsAlerts reports whether d is exactly a Decimal(38, 12).
+func fitsAlerts(d decimal.Decimal) bool {
+	if !d.Equal(d.Truncate(thresholdScale)) {
+		return false
+	}
+	return d.Abs().LessThan(decimal.New(1, 38-thresholdScale))
 }
 
 func contains(list []string, s string) bool {

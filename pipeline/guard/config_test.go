@@ -170,6 +170,13 @@ func TestValidate(t *testing.T) {
 		{"remember 1", with(func(c *Config) { c.Remember = 1 }), nil},
 		{"cloudevents", with(func(c *Config) { c.Format = "cloudevents" }), nil},
 		{"no rules", with(func(c *Config) { c.Rules = nil }), nil},
+		{"no rules, no topic", with(func(c *Config) { c.Rules = nil; c.Topic = "" }), nil},
+		{"12 decimal places", rule(func(r *Rule) { r.Metric = "token_cost"; r.Above = d("0.000000000001") }), nil},
+		{"26 whole digits", rule(func(r *Rule) { r.Metric = "token_cost"; r.Above = d("99999999999999999999999999") }), nil},
+		{"13 decimal places", rule(func(r *Rule) { r.Metric = "token_cost"; r.Above = d("0.0000000000001") }),
+			[]string{"guards.rules[0].above: must have at most 26 digits before the point and 12 after it (the alerts table's Decimal(38, 12)), got 0.0000000000001"}},
+		{"27 whole digits", rule(func(r *Rule) { r.Metric = "token_cost"; r.Above = d("1e26") }),
+			[]string{"guards.rules[0].above: must have at most 26 digits before the point and 12 after it (the alerts table's Decimal(38, 12)), got 100000000000000000000000000"}},
 
 		{"empty name", rule(func(r *Rule) { r.Name = "" }),
 			[]string{`guards.rules[0].name: must not be empty`}},

@@ -225,6 +225,12 @@ func (e *Evaluator) first(r *rule, tenantID, workcycleID, awuID string, windowSe
 	if _, ok := e.seen[id]; ok {
 		return id, false
 	}
+	e.add(id)
+	return id, true
+}
+
+// add remembers id, forgetting the oldest id once remember are held.
+func (e *Evaluator) add(id uuid.UUID) {
 	if e.seen == nil {
 		e.seen = make(map[uuid.UUID]struct{})
 	}
@@ -236,7 +242,6 @@ func (e *Evaluator) first(r *rule, tenantID, workcycleID, awuID string, windowSe
 		e.next = (e.next + 1) % e.remember
 	}
 	e.seen[id] = struct{}{}
-	return id, true
 }
 
 func alert(r *rule, id uuid.UUID, value decimal.Decimal, tenantID, agentID, workcycleID, awuID string, windowStart, eventTime time.Time) Alert {
@@ -364,6 +369,22 @@ func (e *Evaluator) Forget(alerts []Alert) {
 	for i := range alerts {
 		if id, err := uuid.Parse(alerts[i].ID); err == nil {
 			delete(e.seen, id)
+		}
+	}
+}
+
+// Remember adds alert ids (as Alert.ID) that were delivered before, so
+// that Rows and Windows do not return their alerts again while they are
+// remembered; ids that do not parse are skipped. The service seeds it
+// with the tenant-window alerts in the alerts table when it starts.
+func (e *Evaluator) Remember(ids []string) {
+	for _, s := range ids {
+		id, err := uuid.Parse(s)
+		if err != nil {
+			continue
+		}
+		if _, ok := e.seen[id]; !ok {
+			e.add(id)
 		}
 	}
 }

@@ -713,3 +713,23 @@ func TestForgottenAlertsAreReturnedAgain(t *testing.T) {
 		t.Fatalf("after Forget: %v, want %v", again, first)
 	}
 }
+
+// Ids remembered from an earlier run are not returned again.
+func TestRememberedAlertsAreNotReturned(t *testing.T) {
+	e, err := New(Config{Topic: DefaultTopic, Format: FormatJSON, Remember: 8, Rules: []Rule{
+		{Name: "hourly", On: OnTenantHour, Metric: MetricTokenCost, Above: d("100")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hour := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	e.Remember([]string{AlertID("hourly", OnTenantHour, "acme", "", "", hour), "not a uuid"})
+	sums := []WindowSum{
+		{TenantID: "acme", On: OnTenantHour, Start: hour, TokenCost: d("150")},
+		{TenantID: "bigco", On: OnTenantHour, Start: hour, TokenCost: d("150")},
+	}
+	got := e.Windows(sums)
+	if len(got) != 1 || got[0].TenantID != "bigco" {
+		t.Fatalf("got %v, want bigco's alert only", got)
+	}
+}

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"math"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -42,7 +43,16 @@ var alertColumns = concat[alertRow](
 	column[alertRow]{name: "written_at", typ: fixed("DateTime('UTC')"), values: func(rows [][]alertRow, s *scratch) any {
 		return build(&s.times, rows, func(r *alertRow) time.Time { return r.writtenAt })
 	}},
+	column[alertRow]{name: "precedence", typ: fixed("UInt32"), values: func(rows [][]alertRow, s *scratch) any {
+		return build(&s.u32s, rows, precedence)
+	}},
 )
+
+// precedence makes FINAL keep an alert's earliest copy: the highest
+// precedence wins, and it falls as written_at grows.
+func precedence(r *alertRow) uint32 {
+	return math.MaxUint32 - uint32(r.writtenAt.Unix())
+}
 
 // alertRows pairs the alerts of parts with the time they are written.
 func alertRows(parts []Batch, now time.Time) []alertRow {

@@ -52,6 +52,7 @@ type scratch struct {
 	i32s  []int32
 	u64s  []uint64
 	u16s  []uint16
+	u32s  []uint32
 	u8s   []uint8
 	times []time.Time
 	decs  []decimal.Decimal

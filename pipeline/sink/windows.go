@@ -79,13 +79,37 @@ func (w *Writer) checkWindows(ctx context.Context, s sliceSet) error {
 		return nil
 	}
 	now := w.now().UTC().Truncate(time.Second)
-	err = writeTable(ctx, w, "alerts", w.alerts, alertColumns, [][]alertRow{alertRows([]Batch{{Alerts: alerts}}, now)})
+	// Raised first, so that a row in alerts means the topic has it too:
+	// WindowAlertIDs seeds the next run's memory from the table.
+	err = w.windows.Raise(ctx, alerts)
 	if err == nil {
-		err = w.windows.Raise(ctx, alerts)
+		err = writeTable(ctx, w, "alerts", w.alerts, alertColumns, [][]alertRow{alertRows([]Batch{{Alerts: alerts}}, now)})
 	}
 	if err != nil {
 		w.windows.Forget(alerts)
 		return fmt.Errorf("cannot raise %d tenant spend alerts: %w", len(alerts), err)
 	}
 	return nil
+}
+
+// WindowAlertIDs returns the ids of the tenant_hour and tenant_day alerts
+// in table alerts whose window starts at or after since. Each was
+// produced to the alerts topic before it was written (checkWindows), so a
+// starting service may remember them instead of raising them again.
+func (w *Writer) WindowAlertIDs(ctx context.Context, since time.Time) ([]string, error) {
+	rows, err := w.conn.Query(ctx, fmt.Sprintf(`SELECT DISTINCT alert_id FROM %s.alerts
+WHERE rule_on IN ('tenant_hour', 'tenant_day') AND window_start >= toDateTime(%d)`, w.schema.Database, since.Unix()))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the tenant window alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("cannot read the tenant window alerts: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

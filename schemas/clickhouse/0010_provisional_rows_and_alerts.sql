@@ -32,8 +32,9 @@ ORDER BY (kafka_topic, kafka_partition, tenant_id, workcycle_id);
 
 -- Alerts raised by guards: one row per alert id, however often a replay
 -- raises it again (read with FINAL). alert_id is a stable UUID of the rule
--- and its subject (docs/guards.md); written_at is when the kept copy was
--- written.
+-- and its subject (docs/guards.md). A replay's copy may hold a later value;
+-- FINAL keeps the earliest written: precedence is 4294967295 minus
+-- written_at in Unix seconds, and ReplacingMergeTree keeps the highest.
 CREATE TABLE IF NOT EXISTS {{db}}.{{table "alerts"}}{{onCluster}}
 (
     alert_id     String,
@@ -51,9 +52,10 @@ CREATE TABLE IF NOT EXISTS {{db}}.{{table "alerts"}}{{onCluster}}
 {{- if legacy}}
     event_time_ms UInt16,
 {{- end}}
-    written_at   DateTime('UTC')
+    written_at   DateTime('UTC'),
+    precedence   UInt32
 )
-ENGINE = {{engine "ReplacingMergeTree" "alerts"}}
+ENGINE = {{engine "ReplacingMergeTree" "alerts" "precedence"}}
 ORDER BY (tenant_id, alert_id);
 
 {{distributed "alerts" "cityHash64(tenant_id)"}};
