@@ -57,7 +57,7 @@ CONF
 remote_servers() {
   local n
   for n in "${nodes[@]}"; do
-    printf '            <shard><replica><host>127.0.0.1</host><port>%s</port></replica></shard>\n' "$(native_port "$n")"
+    printf '            <shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>%s</port></replica></shard>\n' "$(native_port "$n")"
   done
 }
 

@@ -8,7 +8,12 @@
 -- before this migration were all closing rows.
 ALTER TABLE {{db}}.{{table "workcycles"}}{{onCluster}} ADD COLUMN state {{dim}} DEFAULT 'closed' AFTER unpriced_tokens;
 
-{{if clustered}}ALTER TABLE {{db}}.workcycles{{onCluster}} ADD COLUMN state {{dim}} DEFAULT 'closed' AFTER unpriced_tokens{{end}};
+-- The cluster's Distributed table is made again over the altered local
+-- one: 18.16 refuses ALTER ON CLUSTER of a table that is not replicated
+-- where the shards replicate internally, as they must for the ALTER above.
+{{if clustered}}DROP TABLE IF EXISTS {{db}}.workcycles{{onCluster}}{{end}};
+
+{{distributed "workcycles" "cityHash64(tenant_id, workcycle_id)"}};
 
 -- Which workcycles each Kafka partition's engine last emitted open. A new
 -- owner of the partition restores every workcycle whose latest row here is
