@@ -190,12 +190,7 @@ func (b *bench) latencyPhase(ctx context.Context, emit time.Duration, rate float
 	if err != nil {
 		return r, err
 	}
-	cfg := filepath.Join(b.dir, name+".yaml")
-	if err := os.WriteFile(cfg, []byte(latencyConfig(b.o.kafka, group, topic, dlq, alerts, b.o.clickhouse, db, addr, emit, b.o.latencyGuard)), 0o644); err != nil {
-		return r, err
-	}
-	logPath := filepath.Join(b.dir, name+".log")
-	logf, err := os.Create(logPath)
+	cfg, logPath, logf, err := b.runFiles(name, latencyConfig(b.o.kafka, group, topic, dlq, alerts, b.o.clickhouse, db, addr, emit, b.o.latencyGuard))
 	if err != nil {
 		return r, err
 	}
@@ -260,18 +255,7 @@ func (b *bench) latencyPhase(ctx context.Context, emit time.Duration, rate float
 	})
 
 	// The poller: every latencyPoll, one query for the pending samples.
-	wg.Go(func() {
-		tick := time.NewTicker(latencyPoll)
-		defer tick.Stop()
-		for {
-			select {
-			case <-bg.Done():
-				return
-			case <-tick.C:
-			}
-			b.pollVisible(bg, db, tr)
-		}
-	})
+	wg.Go(func() { every(bg, latencyPoll, func() { b.pollVisible(bg, db, tr) }) })
 
 	// The trail of the committed offsets, every second.
 	var trailMax, trailLast atomic.Int64
@@ -286,20 +270,13 @@ func (b *bench) latencyPhase(ctx context.Context, emit time.Duration, rate float
 	var producing atomic.Bool
 	producing.Store(true)
 	wg.Go(func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-bg.Done():
-				return
-			case <-tick.C:
-			}
+		every(bg, time.Second, func() {
 			if producing.Load() {
 				trail()
 			} else if n, err := b.trail(bg, adm, group, topic); err == nil {
 				trailLast.Store(n)
 			}
-		}
+		})
 	})
 
 	// The producer.
@@ -589,4 +566,18 @@ log:
   level: info
   format: json
 `, kafka, group, topic, dlq, clickhouse, db, emit, guard, httpAddr)
+}
+
+// every calls f every d until ctx ends.
+func every(ctx context.Context, d time.Duration, f func()) {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		f()
+	}
 }

@@ -106,12 +106,7 @@ func (b *bench) measure(ctx context.Context, s runSpec) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	cfg := filepath.Join(b.dir, name+".yaml")
-	if err := os.WriteFile(cfg, []byte(b.config(group, db, addr, s.rekeyed)), 0o644); err != nil {
-		return r, err
-	}
-	logPath := filepath.Join(b.dir, name+".log")
-	logf, err := os.Create(logPath)
+	cfg, logPath, logf, err := b.runFiles(name, b.config(group, db, addr, s.rekeyed))
 	if err != nil {
 		return r, err
 	}
@@ -330,4 +325,16 @@ func tail(path string, n int) string {
 	}
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// runFiles writes a run's configuration to <dir>/<name>.yaml and creates
+// its log, <dir>/<name>.log.
+func (b *bench) runFiles(name, config string) (cfg, logPath string, logf *os.File, err error) {
+	cfg = filepath.Join(b.dir, name+".yaml")
+	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
+		return "", "", nil, err
+	}
+	logPath = filepath.Join(b.dir, name+".log")
+	logf, err = os.Create(logPath)
+	return cfg, logPath, logf, err
 }
