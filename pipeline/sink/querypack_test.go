@@ -66,6 +66,12 @@ func filteredCases() []filteredCase {
 			row("t2", "wc4", "b1", "", "closed", "2026-02-02 08:00:00", "2", "2", "4000", "0.012", "0.1"),
 		}},
 		{"most_expensive_workcycles", chschema.FilterValues{"month": "2026-01", "tenant": "t2"}, nil},
+		// wc3's superseded version started in February; its final one in January.
+		{"work_outcomes", chschema.FilterValues{"month": "2026-02"}, nil},
+		{"work_outcomes", chschema.FilterValues{"month": "2026-01", "tenant": "t1"}, [][]string{
+			row("2026-01-01", "t1", "a1", "", "3", "2", "0.6667", "0.3333", "60", "300", "0.001", "0.05", "2", "487.5"),
+			row("2026-01-01", "t1", "a2", "", "1", "1", "1", "0", "601", "601", "0.0025", "0.15", "1", "2500"),
+		}},
 		{"escalation_rate", chschema.FilterValues{"month": "2026-01", "tenant": "t1"}, [][]string{
 			row("2026-01-01", "t1", "a1", "3", "1", "0.3333"),
 			row("2026-01-01", "t1", "a2", "1", "0", "0"),
@@ -342,7 +348,15 @@ func queryTSVArgs(t *testing.T, conn driver.Conn, sql string, args ...any) ([][]
 		}
 		row := make([]string, len(dest))
 		for i, d := range dest {
-			switch v := reflect.ValueOf(d).Elem().Interface().(type) {
+			rv := reflect.ValueOf(d).Elem()
+			if rv.Kind() == reflect.Pointer { // Nullable
+				if rv.IsNil() {
+					row[i] = `\N`
+					continue
+				}
+				rv = rv.Elem()
+			}
+			switch v := rv.Interface().(type) {
 			case time.Time:
 				if types[i].DatabaseTypeName() == "Date" {
 					row[i] = v.Format("2006-01-02")

@@ -163,6 +163,7 @@ func TestThePacksFilters(t *testing.T) {
 		"tenant_daily_totals":       {"month", "tenant"},
 		"tenant_monthly_totals":     {"month", "tenant"},
 		"tool_success_rate":         {"month", "tenant"},
+		"work_outcomes":             {"month", "tenant"},
 	}
 	qs, err := Queries()
 	if err != nil {

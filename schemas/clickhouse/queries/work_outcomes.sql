@@ -1,0 +1,27 @@
+-- Outcomes per month, tenant, agent and outcome type: resolution and escalation rates, cycle time, cost and AWUs per resolution.
+-- Completed workcycles (closed, with an outcome) by the UTC month they
+-- started. Cycle time is from a workcycle's first event to its last, in
+-- seconds (p50 and p90). Cost per resolution divides the cost of every
+-- completed workcycle of the group by the resolved ones, as a cost per
+-- resolved case does; AWUs per resolution likewise (its rise is AWU
+-- inflation). NULL when none is resolved.
+-- The filters apply outside FINAL, so an older version in another month never counts.
+SELECT
+    toStartOfMonth(started_at)                                      AS month,
+    tenant_id,
+    agent_id,
+    outcome_type,
+    count()                                                         AS completed,
+    countIf(outcome = 'resolved')                                   AS resolved,
+    round(resolved / completed, 4)                                  AS resolution_rate,
+    round(countIf(outcome = 'escalated') / completed, 4)            AS escalation_rate,
+    quantileExact(0.5)(dateDiff('second', started_at, ended_at))    AS cycle_time_p50_s,
+    quantileExact(0.9)(dateDiff('second', started_at, ended_at))    AS cycle_time_p90_s,
+    if(resolved > 0, sum(token_cost) / resolved, NULL)              AS token_cost_per_resolution,
+    if(resolved > 0, sum(list_cost) / resolved, NULL)               AS list_cost_per_resolution,
+    if(resolved > 0, round(sum(awus) / resolved, 2), NULL)          AS awus_per_resolution,
+    round((sum(input_tokens) + sum(output_tokens)) / sum(awus), 1)  AS tokens_per_awu
+FROM (SELECT * FROM workcycles FINAL)
+WHERE state = 'closed' AND outcome != '' /* filters: month = toStartOfMonth(started_at), tenant = tenant_id */
+GROUP BY month, tenant_id, agent_id, outcome_type
+ORDER BY month, tenant_id, agent_id, outcome_type;
