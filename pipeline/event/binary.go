@@ -9,7 +9,7 @@ import (
 
 // binaryVersion is the first byte of every encoding AppendBinary writes. A
 // change to the layout gets a new version; UnmarshalBinary refuses others.
-const binaryVersion = 1
+const binaryVersion = 2
 
 // ErrBinary is wrapped by every error UnmarshalBinary returns.
 var ErrBinary = errors.New("not an awumeter event encoding")
@@ -48,6 +48,9 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 	b = append(b, byte(e.Channel), byte(e.Status), byte(e.Phase))
 	str(e.Outcome)
 	str(e.OutcomeType)
+	// Version 2: the outcome fields of contract v1.
+	b = binary.AppendVarint(b, e.HumanMillis)
+	b = append(b, e.CSAT, byte(e.ResolvedBy), byte(e.By))
 	return b, nil
 }
 
@@ -60,12 +63,13 @@ func (e *Event) MarshalBinary() ([]byte, error) { return e.AppendBinary(nil) }
 // unknown version and enum values outside the v1 contract are errors
 // wrapping ErrBinary; e is then left with unspecified content.
 func (e *Event) UnmarshalBinary(data []byte) error {
-	if len(data) == 0 || data[0] != binaryVersion {
+	if len(data) == 0 || data[0] != 1 && data[0] != binaryVersion {
 		if len(data) == 0 {
 			return fmt.Errorf("%w: empty", ErrBinary)
 		}
-		return fmt.Errorf("%w: version %d, want %d", ErrBinary, data[0], binaryVersion)
+		return fmt.Errorf("%w: version %d, want 1 to %d", ErrBinary, data[0], binaryVersion)
 	}
+	version := data[0]
 	all := string(data) // one copy; every string field is a substring of it
 	r := reader{s: all, i: 1}
 	src := e.Source
@@ -92,6 +96,12 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 	e.Phase = Phase(r.byte("phase"))
 	e.Outcome = r.str("outcome")
 	e.OutcomeType = r.str("outcome_type")
+	if version >= 2 { // version 1, written before an upgrade, has none
+		e.HumanMillis = r.varint("human_millis")
+		e.CSAT = r.byte("csat")
+		e.ResolvedBy = Actor(r.byte("resolved_by"))
+		e.By = Actor(r.byte("by"))
+	}
 	switch {
 	case r.err != nil:
 		return r.err
@@ -99,9 +109,12 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("%w: %d trailing bytes", ErrBinary, len(all)-r.i)
 	case attempt < 0 || attempt > 1<<31-1:
 		return fmt.Errorf("%w: attempt %d outside int32", ErrBinary, attempt)
-	case e.Type > TypeWorkcycle || e.Channel > ChannelVoice || e.Status > StatusRolledBack || e.Phase > PhaseCompleted:
-		return fmt.Errorf("%w: enum value outside the v1 contract (type %d, channel %d, status %d, phase %d)",
-			ErrBinary, e.Type, e.Channel, e.Status, e.Phase)
+	case e.Type > TypeWorkcycle || e.Channel > ChannelVoice || e.Status > StatusRolledBack || e.Phase > PhaseCompleted ||
+		e.ResolvedBy > ActorSystem || e.By > ActorSystem:
+		return fmt.Errorf("%w: enum value outside the v1 contract (type %d, channel %d, status %d, phase %d, resolved_by %d, by %d)",
+			ErrBinary, e.Type, e.Channel, e.Status, e.Phase, e.ResolvedBy, e.By)
+	case e.HumanMillis < 0 || e.HumanMillis > MaxHumanMillis || e.CSAT > 5:
+		return fmt.Errorf("%w: human_millis %d or csat %d outside the v1 contract", ErrBinary, e.HumanMillis, e.CSAT)
 	}
 	e.Attempt = int32(attempt)
 	return nil

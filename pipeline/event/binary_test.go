@@ -40,6 +40,8 @@ func randomEvent(r *rand.Rand) event.Event {
 		InputTokens: n(), OutputTokens: n(), CacheReadInputTokens: n(), CacheCreationInputTokens: n(), ReasoningTokens: n(),
 		Tool: s(), Channel: event.Channel(r.IntN(2)), Status: event.ToolStatus(r.IntN(5)), Phase: event.Phase(r.IntN(3)),
 		Outcome: s(), OutcomeType: s(),
+		HumanMillis: r.Int64N(event.MaxHumanMillis + 1), CSAT: uint8(r.IntN(6)),
+		ResolvedBy: event.Actor(r.IntN(3)), By: event.Actor(r.IntN(4)),
 		Source: event.Position{Topic: "t", Partition: 3, Offset: 9},
 	}
 }
@@ -73,9 +75,42 @@ func TestBinaryRoundTrip(t *testing.T) {
 	}
 }
 
+// The version 2 layout: version 1's fields, then the outcome fields of
+// contract v1, written out by hand.
+func TestBinaryLayoutV2(t *testing.T) {
+	ev := event.Event{
+		EventID: "e1", Type: event.TypeWorkcycle, Time: time.Unix(0, 1_000_000).UTC(),
+		TenantID: "t", WorkcycleID: "w", Phase: event.PhaseCompleted, Outcome: "resolved",
+		HumanMillis: 90_000, CSAT: 4, ResolvedBy: event.ActorHuman,
+	}
+	want := []byte{
+		2,           // version
+		2, 'e', '1', // event_id
+		3,                // type workcycle
+		0x80, 0x89, 0x7a, // time 1e6 ns, zigzag 2e6
+		1, 't', 1, 'w', 0, 0, 0, // tenant, workcycle, agent, conversation, awu
+		0,    // attempt: none on a workcycle event
+		0, 0, // model, provider
+		0, 0, 0, 0, 0, // token counts
+		0,       // tool
+		0, 0, 2, // channel, status, phase completed
+		8, 'r', 'e', 's', 'o', 'l', 'v', 'e', 'd', 0, // outcome, outcome_type
+		0xa0, 0xfe, 0x0a, // human_millis 90,000: zigzag 180,000 = 32 + 126×128 + 10×128²
+		4, 2, 0, // csat, resolved_by human, by
+	}
+	got, _ := ev.MarshalBinary()
+	if string(got) != string(want) {
+		t.Fatalf("encoding\n got %v\nwant %v", got, want)
+	}
+	var back event.Event
+	if err := back.UnmarshalBinary(want); err != nil || back.HumanMillis != 90_000 || back.CSAT != 4 || back.ResolvedBy != event.ActorHuman {
+		t.Fatalf("decoded %+v, %v", back, err)
+	}
+}
+
 // A fixed encoding, written out by hand, so that a layout change cannot
 // pass unnoticed: records of the old layout may still wait in the
-// repartition topic when a new release starts.
+// repartition topic when a new release starts, and are still read.
 func TestBinaryLayoutV1(t *testing.T) {
 	ev := event.Event{
 		EventID: "e1", Type: event.TypeTokenUsage, Time: time.Unix(0, 1_000_000).UTC(),
@@ -95,9 +130,13 @@ func TestBinaryLayoutV1(t *testing.T) {
 		0, 0, 0, // channel, status, phase
 		0, 0, // outcome, outcome_type
 	}
-	got, _ := ev.MarshalBinary()
-	if string(got) != string(want) {
-		t.Fatalf("encoding\n got %v\nwant %v", got, want)
+	var back event.Event
+	if err := back.UnmarshalBinary(want); err != nil {
+		t.Fatal(err)
+	}
+	back.Time = ev.Time
+	if !reflect.DeepEqual(back, ev) {
+		t.Fatalf("version 1 read as\n%+v\nwant\n%+v", back, ev)
 	}
 }
 
@@ -105,12 +144,14 @@ func TestBinaryRefusesBadInput(t *testing.T) {
 	good, _ := (&event.Event{EventID: "e", Type: event.TypeWorkcycle, Time: time.Unix(1, 0), TenantID: "t", WorkcycleID: "w", Phase: event.PhaseStarted}).MarshalBinary()
 	cases := map[string][]byte{
 		"empty":           nil,
-		"version 2":       append([]byte{2}, good[1:]...),
+		"version 3":       append([]byte{3}, good[1:]...),
+		"bad csat":        replaceAt(good, len(good)-3, 6),
+		"bad resolved_by": replaceAt(good, len(good)-2, 9),
 		"truncated":       good[:len(good)-1],
 		"trailing":        append(append([]byte{}, good...), 0),
-		"length beyond":   {1, 0x7f, 'a'},
+		"length beyond":   {2, 0x7f, 'a'},
 		"bad type":        replaceAt(good, 3, 9),
-		"overlong varint": append([]byte{1, 0}, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01),
+		"overlong varint": append([]byte{2, 0}, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01),
 	}
 	for name, b := range cases {
 		var ev event.Event

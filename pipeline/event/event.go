@@ -140,6 +140,58 @@ func ParsePhase(s string) (Phase, bool) {
 	return PhaseNone, false
 }
 
+// Actor says who did something: who resolved a workcycle (ActorAgent,
+// ActorHuman) or who validated or rolled back a tool's work (ActorHuman,
+// ActorSystem). ActorNone: the event does not say.
+type Actor uint8
+
+// The actors.
+const (
+	ActorNone Actor = iota
+	ActorAgent
+	ActorHuman
+	ActorSystem
+)
+
+func (a Actor) String() string {
+	switch a {
+	case ActorAgent:
+		return "agent"
+	case ActorHuman:
+		return "human"
+	case ActorSystem:
+		return "system"
+	}
+	return ""
+}
+
+// ParseResolvedBy parses a completed workcycle's resolved_by: agent or
+// human.
+func ParseResolvedBy(s string) (Actor, bool) {
+	switch s {
+	case "agent":
+		return ActorAgent, true
+	case "human":
+		return ActorHuman, true
+	}
+	return ActorNone, false
+}
+
+// ParseBy parses a tool report's by: human or system.
+func ParseBy(s string) (Actor, bool) {
+	switch s {
+	case "human":
+		return ActorHuman, true
+	case "system":
+		return ActorSystem, true
+	}
+	return ActorNone, false
+}
+
+// MaxHumanMillis bounds HumanMillis: 1,000,000 minutes (about 694 days)
+// of human handling for one workcycle.
+const MaxHumanMillis = 1_000_000 * 60_000
+
 // Position is where a record was read. It is provenance for the audit ledger
 // and for offset tracking; it is not part of an event's content.
 type Position struct {
@@ -184,6 +236,15 @@ type Event struct {
 	Phase       Phase
 	Outcome     string
 	OutcomeType string
+	// workcycle, optional: human handling time spent on the workcycle in
+	// milliseconds (human_minutes × 60,000, at most MaxHumanMillis), the
+	// customer's satisfaction from 1 to 5 (0: none), and who resolved it.
+	HumanMillis int64
+	CSAT        uint8
+	ResolvedBy  Actor
+
+	// tool_invocation validated or rolled_back, optional: who did it.
+	By Actor
 
 	// Source is where the event was read from; excluded from ContentHash.
 	Source Position
@@ -218,7 +279,8 @@ func (e *Event) ContentHash() uint64 {
 	str(e.Tool)
 	str(e.Outcome)
 	str(e.OutcomeType)
-	var b [7 * 8]byte
+	var b [8 * 8]byte
+	binary.LittleEndian.PutUint64(b[56:], uint64(e.HumanMillis)^uint64(e.CSAT)<<56^uint64(e.ResolvedBy)<<48^uint64(e.By)<<40)
 	binary.LittleEndian.PutUint64(b[0:], uint64(e.Time.UnixNano()))
 	binary.LittleEndian.PutUint64(b[8:], uint64(e.Type)|uint64(e.Channel)<<8|uint64(e.Status)<<16|uint64(e.Phase)<<24|uint64(uint32(e.Attempt))<<32)
 	binary.LittleEndian.PutUint64(b[16:], uint64(e.InputTokens))
