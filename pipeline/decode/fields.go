@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"github.com/shopspring/decimal"
 	"math"
 	"strings"
 	"time"
@@ -35,6 +36,10 @@ const (
 	fPhase
 	fOutcome
 	fOutcomeType
+	fHumanMinutes
+	fCSAT
+	fResolvedBy
+	fBy
 	numFields
 )
 
@@ -43,6 +48,7 @@ var fieldNames = [numFields]string{
 	"awu_id", "attempt", "model", "provider", "input_tokens", "output_tokens",
 	"cache_read_input_tokens", "cache_creation_input_tokens", "reasoning_tokens",
 	"tool", "channel", "status", "phase", "outcome", "outcome_type",
+	"human_minutes", "csat", "resolved_by", "by",
 }
 
 func lookupField(k []byte) (field, bool) {
@@ -91,6 +97,14 @@ func lookupField(k []byte) (field, bool) {
 		return fOutcome, true
 	case "outcome_type":
 		return fOutcomeType, true
+	case "human_minutes":
+		return fHumanMinutes, true
+	case "csat":
+		return fCSAT, true
+	case "resolved_by":
+		return fResolvedBy, true
+	case "by":
+		return fBy, true
 	}
 	return 0, false
 }
@@ -405,6 +419,16 @@ func toolInvocation(raw *rawFields, ev *event.Event, s *strs) (Rejection, bool) 
 	if ev.Status, ok = event.ParseToolStatus(string(st)); !ok {
 		return reject(ReasonBadStatus, "status %q is not succeeded, failed, validated or rolled_back", clip(st)), false
 	}
+	by, rej, ok := str(raw[fBy], fBy, false)
+	if !ok || by == nil {
+		return rej, ok
+	}
+	if ev.Status != event.StatusValidated && ev.Status != event.StatusRolledBack {
+		return reject(ReasonBadBy, "by is for validated and rolled_back reports, not %s", ev.Status), false
+	}
+	if ev.By, ok = event.ParseBy(string(by)); !ok {
+		return reject(ReasonBadBy, "by %q is not human or system", clip(by)), false
+	}
 	return Rejection{}, true
 }
 
@@ -431,7 +455,63 @@ func workcycle(raw *rawFields, ev *event.Event, s *strs) (Rejection, bool) {
 		return rej, false
 	}
 	s.add(fOutcomeType, ot)
+	return outcomeFields(raw, ev)
+}
+
+// outcomeFields reads the optional fields of a completed workcycle event:
+// human_minutes, csat and resolved_by. On other workcycle events they are
+// refused: the engine reads them from the completed event only.
+func outcomeFields(raw *rawFields, ev *event.Event) (Rejection, bool) {
+	for _, f := range [...]field{fHumanMinutes, fCSAT, fResolvedBy} {
+		if !raw[f].absent() && ev.Phase != event.PhaseCompleted {
+			return reject(reasonOf(f), "%s is for completed workcycle events", fieldNames[f]), false
+		}
+	}
+	if v := raw[fHumanMinutes]; !v.absent() {
+		if v.kind != jNumber {
+			return reject(ReasonBadHumanMinutes, "human_minutes must be a number, got %s", v.kind), false
+		}
+		minutes, err := decimal.NewFromString(string(v.raw))
+		millis := minutes.Mul(millisPerMinute)
+		if err != nil || minutes.Sign() < 0 || !minutes.Equal(minutes.Truncate(3)) || millis.GreaterThan(maxHumanMillis) {
+			return reject(ReasonBadHumanMinutes, "human_minutes must be between 0 and 1000000 with at most 3 decimals, got %s", clip(v.raw)), false
+		}
+		ev.HumanMillis = millis.IntPart()
+	}
+	if v := raw[fCSAT]; !v.absent() {
+		n, st := parseInt(v.raw)
+		if v.kind != jNumber || st != intOK || n < 1 || n > 5 {
+			return reject(ReasonBadCSAT, "csat must be an integer from 1 to 5, got %s", clip(v.raw)), false
+		}
+		ev.CSAT = uint8(n)
+	}
+	rb, rej, ok := str(raw[fResolvedBy], fResolvedBy, false)
+	if !ok || rb == nil {
+		if !ok {
+			rej.Reason = ReasonBadResolvedBy
+		}
+		return rej, ok
+	}
+	if ev.ResolvedBy, ok = event.ParseResolvedBy(string(rb)); !ok {
+		return reject(ReasonBadResolvedBy, "resolved_by %q is not agent or human", clip(rb)), false
+	}
 	return Rejection{}, true
+}
+
+var (
+	millisPerMinute = decimal.NewFromInt(60_000)
+	maxHumanMillis  = decimal.NewFromInt(event.MaxHumanMillis)
+)
+
+// reasonOf is the rejection reason of an outcome field.
+func reasonOf(f field) Reason {
+	switch f {
+	case fHumanMinutes:
+		return ReasonBadHumanMinutes
+	case fCSAT:
+		return ReasonBadCSAT
+	}
+	return ReasonBadResolvedBy
 }
 
 // str reads a string field. Null counts as absent; so does "" for a required

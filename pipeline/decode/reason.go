@@ -35,6 +35,12 @@ const (
 	ReasonIDTooLong    Reason = "id_too_long"    // id longer than max_id_bytes
 	ReasonFieldTooLong Reason = "field_too_long" // model, provider, tool or outcome longer than max_label_bytes
 
+	// The optional outcome fields of contract v1.
+	ReasonBadHumanMinutes Reason = "bad_human_minutes" // not a number in [0, 1000000] with at most 3 decimals, or not on a completed event
+	ReasonBadCSAT         Reason = "bad_csat"          // not an integer from 1 to 5, or not on a completed event
+	ReasonBadResolvedBy   Reason = "bad_resolved_by"   // not agent or human, or not on a completed event
+	ReasonBadBy           Reason = "bad_by"            // not human or system, or not on a validated or rolled_back report
+
 	// CloudEvents.
 	ReasonBadCloudEvent      Reason = "bad_cloudevent"           // missing or malformed context attribute
 	ReasonUnsupportedVersion Reason = "unsupported_specversion"  // specversion other than 1.0
@@ -48,6 +54,7 @@ func Reasons() []Reason {
 		ReasonMissingField, ReasonWrongType, ReasonUnknownType, ReasonBadTime, ReasonTimeBounds,
 		ReasonBadInteger, ReasonNegative, ReasonTokensBound, ReasonCacheInput, ReasonReasoningOut, ReasonBadAttempt,
 		ReasonBadChannel, ReasonBadStatus, ReasonBadPhase, ReasonBadID, ReasonIDTooLong, ReasonFieldTooLong,
+		ReasonBadHumanMinutes, ReasonBadCSAT, ReasonBadResolvedBy, ReasonBadBy,
 		ReasonBadCloudEvent, ReasonUnsupportedVersion, ReasonUnsupportedContent,
 	}
 }

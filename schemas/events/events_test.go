@@ -46,6 +46,11 @@ var schemaKeywords = map[decode.Reason][]string{
 	decode.ReasonBadStatus:    {"enum"},
 	decode.ReasonBadPhase:     {"enum"},
 	decode.ReasonNotObject:    {"type"},
+
+	decode.ReasonBadHumanMinutes: {"type", "minimum", "maximum", "multipleOf"}, // type: null off completed events
+	decode.ReasonBadCSAT:         {"type", "minimum", "maximum"},
+	decode.ReasonBadResolvedBy:   {"enum", "type"},
+	decode.ReasonBadBy:           {"enum", "type"}, // type: null on succeeded and failed reports
 }
 
 func compile(t *testing.T) *jsonschema.Schema {
