@@ -209,6 +209,9 @@ func (e *Engine) appendRows(r *Rows, wc *workcycle) {
 		ConversationID: wc.conversation,
 		Outcome:        wc.outcome,
 		OutcomeType:    wc.outcomeType,
+		HumanMillis:    wc.humanMillis,
+		CSAT:           wc.csat,
+		ResolvedBy:     wc.resolvedBy.String(),
 		StartedAt:      nanos(wc.started),
 		EndedAt:        nanos(wc.ended),
 		TokenCounts:    tokenCounts(wc.tokens),
@@ -255,6 +258,9 @@ func (e *Engine) appendRows(r *Rows, wc *workcycle) {
 		if a.rolledBack {
 			w.AWUsRolledBack++
 		}
+		if a.overridden {
+			w.AWUsOverridden++
+		}
 		w.Attempts += a.attemptCount()
 		cost.add(a.cost)
 	}
@@ -297,6 +303,7 @@ func (e *Engine) awuRow(wc *workcycle, a *awu, plan *price.Plan, models *[]AWUMo
 		Status:      "failed",
 		Validated:   a.validated,
 		RolledBack:  a.rolledBack,
+		Overridden:  a.overridden,
 		Attempts:    a.attemptCount(),
 		FirstSeen:   nanos(a.first),
 		LastSeen:    nanos(a.last),

@@ -468,3 +468,61 @@ func stateRank(st engine.StateRow) uint64 {
 	}
 	return r
 }
+
+// withOutcomeFields gives generated events the outcome fields of contract
+// v1: human time, CSAT and resolved_by on completed events, by on rollback
+// reports, and for one workcycle in four a second completed event at the
+// same time with other fields, so that the tie-break is exercised.
+func withOutcomeFields(evs []event.Event) []event.Event {
+	var out []event.Event
+	for _, ev := range evs {
+		h := fnv.New32a()
+		h.Write([]byte(ev.EventID))
+		x := h.Sum32()
+		switch {
+		case ev.Type == event.TypeWorkcycle && ev.Phase == event.PhaseCompleted:
+			ev.HumanMillis = int64(x%600) * 1000
+			ev.CSAT = uint8(x % 6)
+			ev.ResolvedBy = event.Actor(x % 3)
+			if x%4 == 0 {
+				twin := ev
+				twin.EventID += "-twin"
+				twin.HumanMillis, twin.CSAT, twin.ResolvedBy = ev.HumanMillis+1, 5-ev.CSAT, event.ActorHuman
+				out = append(out, twin)
+			}
+		case ev.Type == event.TypeToolInvocation && ev.Status == event.StatusRolledBack:
+			ev.By = event.Actor(2 + x%2) // human or system
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// The outcome fields follow the same rules as every other value: the final
+// rows depend on the set of events only, and equal the truth's.
+func TestOutcomeFieldsIgnoreOrderAndDuplication(t *testing.T) {
+	base := withOutcomeFields(stream(t, genConfig(31, 300)))
+	want := truth.AllRows(base, price.Default())
+	var human, csat, overridden int
+	for _, w := range want.Workcycles {
+		if w.HumanMillis > 0 {
+			human++
+		}
+		if w.CSAT > 0 {
+			csat++
+		}
+		overridden += int(w.AWUsOverridden)
+	}
+	if human == 0 || csat == 0 || overridden == 0 {
+		t.Fatalf("the truth has %d workcycles with human time, %d with CSAT, %d overridden AWUs: the test proves little", human, csat, overridden)
+	}
+	rng := rand.New(rand.NewPCG(31, 7))
+	for trial := range 4 {
+		evs := slices.Clone(base)
+		rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+		if trial%2 == 1 {
+			evs = duplicate(rng, evs)
+		}
+		sameRows(t, fmt.Sprintf("trial %d", trial), final(t, runAll(t, withOffsets(evs), 1+rng.IntN(100))), want)
+	}
+}

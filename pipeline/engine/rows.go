@@ -13,20 +13,28 @@ import (
 // WorkcycleRow is one version of a workcycle rollup: every event of
 // (TenantID, WorkcycleID).
 type WorkcycleRow struct {
-	TenantID       string    `json:"tenant_id"`
-	WorkcycleID    string    `json:"workcycle_id"`
-	AgentID        string    `json:"agent_id"`
-	ConversationID string    `json:"conversation_id"`
-	Outcome        string    `json:"outcome"`
-	OutcomeType    string    `json:"outcome_type"`
-	StartedAt      time.Time `json:"started_at"`
-	EndedAt        time.Time `json:"ended_at"`
+	TenantID       string `json:"tenant_id"`
+	WorkcycleID    string `json:"workcycle_id"`
+	AgentID        string `json:"agent_id"`
+	ConversationID string `json:"conversation_id"`
+	Outcome        string `json:"outcome"`
+	OutcomeType    string `json:"outcome_type"`
+	// HumanMillis (ms), CSAT (1–5; 0: none) and ResolvedBy ("agent",
+	// "human"; "": none) are those of the completed event that states
+	// the outcome.
+	HumanMillis int64     `json:"human_millis"`
+	CSAT        uint8     `json:"csat"`
+	ResolvedBy  string    `json:"resolved_by"`
+	StartedAt   time.Time `json:"started_at"`
+	EndedAt     time.Time `json:"ended_at"`
 
 	AWUs           int64 `json:"awus"`
 	AWUsSucceeded  int64 `json:"awus_succeeded"`
 	AWUsFailed     int64 `json:"awus_failed"`
 	AWUsValidated  int64 `json:"awus_validated"`
 	AWUsRolledBack int64 `json:"awus_rolled_back"`
+	// AWUsOverridden counts the AWUs a human rolled back (AWURow.Overridden).
+	AWUsOverridden int64 `json:"awus_overridden"`
 	Actions        int64 `json:"actions"`
 	VoiceActions   int64 `json:"voice_actions"`
 	Attempts       int64 `json:"attempts"`
@@ -85,7 +93,9 @@ type AWURow struct {
 	Status      string `json:"status"`  // "succeeded" or "failed"
 	Validated   bool   `json:"validated"`
 	RolledBack  bool   `json:"rolled_back"`
-	Attempts    int64  `json:"attempts"`
+	// Overridden: a human rolled it back (a rolled_back report by human).
+	Overridden bool  `json:"overridden"`
+	Attempts   int64 `json:"attempts"`
 
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`

@@ -27,9 +27,13 @@ type workcycle struct {
 	agentAt, conversationAt int64 // time of the event that set the value
 	outcome, outcomeType    string
 	outcomeAt               int64
-	completedAt             int64 // earliest completed event; never if none
-	started, ended          int64 // unix nanoseconds
-	events                  uint64
+	// The outcome fields of the completed event that states the outcome.
+	humanMillis    int64
+	csat           uint8
+	resolvedBy     event.Actor
+	completedAt    int64 // earliest completed event; never if none
+	started, ended int64 // unix nanoseconds
+	events         uint64
 	// tokens is the summed usage of the workcycle's token_usage events and
 	// unpriced the summed input + output tokens of those no rate priced.
 	// Apply refuses an event that would take tokens.Total() past int64, and
@@ -94,6 +98,7 @@ type awu struct {
 	succeeded  bool
 	validated  bool
 	rolledBack bool
+	overridden bool // rolled back by a human
 }
 
 // awuVersionBase is added to an AWU's count of distinct events to make the
@@ -298,11 +303,12 @@ func (e *Engine) fold(wc *workcycle, ev *event.Event, t int64) {
 		if ev.Phase == event.PhaseCompleted {
 			first := wc.completedAt == never
 			wc.completedAt = min(wc.completedAt, t)
-			// The latest completed event states the outcome; ties go to
-			// the larger (outcome, outcome_type) so the choice is total.
-			if first || t > wc.outcomeAt || t == wc.outcomeAt &&
-				(ev.Outcome > wc.outcome || ev.Outcome == wc.outcome && ev.OutcomeType > wc.outcomeType) {
+			// The latest completed event states the outcome and its
+			// fields; ties go to the larger (outcome, outcome_type,
+			// human time, csat, resolved_by) so the choice is total.
+			if first || t > wc.outcomeAt || t == wc.outcomeAt && laterOutcome(ev, wc) {
 				wc.outcome, wc.outcomeType, wc.outcomeAt = e.strings.intern(ev.Outcome), e.strings.intern(ev.OutcomeType), t
+				wc.humanMillis, wc.csat, wc.resolvedBy = ev.HumanMillis, ev.CSAT, ev.ResolvedBy
 			}
 		}
 		return
@@ -358,6 +364,9 @@ func (e *Engine) fold(wc *workcycle, ev *event.Event, t int64) {
 		a.validated = true
 	case event.StatusRolledBack:
 		a.rolledBack = true
+		if ev.By == event.ActorHuman {
+			a.overridden = true
+		}
 	}
 }
 
@@ -509,4 +518,22 @@ func plus(u, v price.Usage) price.Usage {
 		CacheCreationInputTokens: u.CacheCreationInputTokens + v.CacheCreationInputTokens,
 		ReasoningTokens:          u.ReasoningTokens + v.ReasoningTokens,
 	}
+}
+
+// laterOutcome orders two completed events of one time: whether ev's
+// outcome fields come after those wc holds.
+func laterOutcome(ev *event.Event, wc *workcycle) bool {
+	if ev.Outcome != wc.outcome {
+		return ev.Outcome > wc.outcome
+	}
+	if ev.OutcomeType != wc.outcomeType {
+		return ev.OutcomeType > wc.outcomeType
+	}
+	if ev.HumanMillis != wc.humanMillis {
+		return ev.HumanMillis > wc.humanMillis
+	}
+	if ev.CSAT != wc.csat {
+		return ev.CSAT > wc.csat
+	}
+	return ev.ResolvedBy > wc.resolvedBy
 }

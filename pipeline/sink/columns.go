@@ -113,6 +113,10 @@ func u64Col[R any](name string, f func(*R) uint64) column[R] {
 	return column[R]{name: name, typ: fixed("UInt64"), values: func(rows [][]R, s *scratch) any { return build(&s.u64s, rows, f) }}
 }
 
+func u8Col[R any](name string, f func(*R) uint8) column[R] {
+	return column[R]{name: name, typ: fixed("UInt8"), values: func(rows [][]R, s *scratch) any { return build(&s.u8s, rows, f) }}
+}
+
 func boolCol[R any](name string, f func(*R) bool) column[R] {
 	return column[R]{name: name, typ: fixed("UInt8"), values: func(rows [][]R, s *scratch) any {
 		return build(&s.u8s, rows, func(r *R) uint8 {

@@ -103,6 +103,18 @@ func knownFinal() Batch {
 	u5 := awu("t2", "wc4", "u5", "b1", "tool", "search", "text", "succeeded", false, true, 1, "2026-02-02 08:00:00", "2026-02-02 08:00:30", toks(1000, 400), "0.004", 20, "0.1", 1)
 	u6 := awu("t2", "wc4", "u6", "b1", "prompt", "", "text", "succeeded", false, false, 1, "2026-02-02 08:01:00", "2026-02-02 08:01:10", toks(2000, 600), "0.008", 0, "0", 1)
 	u7 := awu("t1", "wc5", "u7", "a1", "prompt", "", "text", "succeeded", false, false, 1, "2026-01-06 09:00:00", "2026-01-06 09:00:05", toks(100, 50), "0.0005", 0, "0", 1)
+	b := knownBatch(wc, u1, u2, u3, u4, u5, u6, u7, am)
+	// The outcome fields of contract v1: wc1 took 1.5 human minutes and was
+	// rated 4; escalated wc2 took 10, was rated 2, resolved by a human, and
+	// a human overrode one of its AWUs.
+	b.Workcycles[0].HumanMillis, b.Workcycles[0].CSAT, b.Workcycles[0].ResolvedBy = 90_000, 4, "agent"
+	b.Workcycles[1].HumanMillis, b.Workcycles[1].CSAT, b.Workcycles[1].ResolvedBy, b.Workcycles[1].AWUsOverridden = 600_000, 2, "human", 1
+	return b
+}
+
+func knownBatch(wc func(tenant, id, agent, outcome, start, end string, awus, succ, failed, valid, rb, actions, voice, attempts, retries int64,
+	tc engine.TokenCounts, cost string, credits int64, list string, version uint64) engine.WorkcycleRow,
+	u1, u2, u3, u4, u5, u6, u7 engine.AWURow, am func(a engine.AWURow, model string, tc engine.TokenCounts, cost string) AWUModelRow) Batch {
 	return Batch{
 		Workcycles: []engine.WorkcycleRow{
 			wc("t1", "wc1", "a1", "resolved", "2026-01-05 10:00:00", "2026-01-05 10:05:00", 2, 2, 0, 1, 0, 1, 0, 3, 1, toks(1000, 200), "0.0011", 20, "0.1", 3),

@@ -79,7 +79,8 @@ func NewHistory(conn driver.Conn, schema migrate.Schema, maxQueryBytes int) *His
 	}
 	cols := fmt.Sprintf(`event_id, type, %s, agent_id, conversation_id, awu_id, attempt, model, provider,
        input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
-       tool, channel, status, phase, outcome, outcome_type, kafka_topic, kafka_partition, kafka_offset`, timeCols)
+       tool, channel, status, phase, outcome, outcome_type, human_millis, csat, resolved_by, reported_by,
+       kafka_topic, kafka_partition, kafka_offset`, timeCols)
 	return &History{
 		conn: conn, schema: schema, maxQueryBytes: maxQueryBytes,
 		query: [2]string{fmt.Sprintf(`SELECT tenant_id, workcycle_id, %s
@@ -183,7 +184,7 @@ func (h *History) read(ctx context.Context, query string, add func(event.Event))
 	defer rows.Close()
 	for rows.Next() {
 		var e event.Event
-		var typ, channel, status, phase string
+		var typ, channel, status, phase, resolvedBy, by string
 		var ms uint16
 		dest := []any{&e.TenantID, &e.WorkcycleID, &e.EventID, &typ, &e.Time}
 		if h.schema.Flavor == chschema.Legacy {
@@ -191,7 +192,7 @@ func (h *History) read(ctx context.Context, query string, add func(event.Event))
 		}
 		dest = append(dest, &e.AgentID, &e.ConversationID, &e.AWUID, &e.Attempt, &e.Model, &e.Provider,
 			&e.InputTokens, &e.OutputTokens, &e.CacheReadInputTokens, &e.CacheCreationInputTokens, &e.ReasoningTokens,
-			&e.Tool, &channel, &status, &phase, &e.Outcome, &e.OutcomeType,
+			&e.Tool, &channel, &status, &phase, &e.Outcome, &e.OutcomeType, &e.HumanMillis, &e.CSAT, &resolvedBy, &by,
 			&e.Source.Topic, &e.Source.Partition, &e.Source.Offset)
 		if err := rows.Scan(dest...); err != nil {
 			return err
@@ -201,6 +202,8 @@ func (h *History) read(ctx context.Context, query string, add func(event.Event))
 		e.Channel, _ = event.ParseChannel(channel)
 		e.Status, _ = event.ParseToolStatus(status)
 		e.Phase, _ = event.ParsePhase(phase)
+		e.ResolvedBy, _ = event.ParseResolvedBy(resolvedBy)
+		e.By, _ = event.ParseBy(by)
 		add(e)
 	}
 	return rows.Err()

@@ -69,8 +69,8 @@ func filteredCases() []filteredCase {
 		// wc3's superseded version started in February; its final one in January.
 		{"work_outcomes", chschema.FilterValues{"month": "2026-02"}, nil},
 		{"work_outcomes", chschema.FilterValues{"month": "2026-01", "tenant": "t1"}, [][]string{
-			row("2026-01-01", "t1", "a1", "", "3", "2", "0.6667", "0.3333", "60", "300", "0.001", "0.05", "2", "487.5"),
-			row("2026-01-01", "t1", "a2", "", "1", "1", "1", "0", "601", "601", "0.0025", "0.15", "1", "2500"),
+			row("2026-01-01", "t1", "a1", "", "3", "2", "0.6667", "0.3333", "60", "300", "0.001", "0.05", "2", "487.5", "1", "0.25", "11.5", "3"),
+			row("2026-01-01", "t1", "a2", "", "1", "1", "1", "0", "601", "601", "0.0025", "0.15", "1", "2500", "0", "0", "0", `\N`),
 		}},
 		{"escalation_rate", chschema.FilterValues{"month": "2026-01", "tenant": "t1"}, [][]string{
 			row("2026-01-01", "t1", "a1", "3", "1", "0.3333"),

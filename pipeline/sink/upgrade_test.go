@@ -8,6 +8,7 @@ import (
 
 	"github.com/awumeter/awumeter/internal/testenv"
 	"github.com/awumeter/awumeter/pipeline/engine"
+	"github.com/awumeter/awumeter/pipeline/event"
 	"github.com/awumeter/awumeter/pipeline/migrate"
 	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
 )
@@ -22,8 +23,13 @@ func legacyValues(s migrate.Schema, batches ...Batch) []string {
 	var out []string
 	for _, b := range batches {
 		for _, stmt := range insertValues(s, b) {
-			if strings.HasPrefix(stmt, "INSERT INTO "+s.Database+".workcycles ") {
+			switch {
+			case strings.HasPrefix(stmt, "INSERT INTO "+s.Database+".workcycles "):
 				stmt = valuesSQL(s, "workcycles", preStateWorkcycleColumns, b.Workcycles)
+			case strings.HasPrefix(stmt, "INSERT INTO "+s.Database+".awus "):
+				stmt = valuesSQL(s, "awus", preOutcomeAWUColumns, b.AWUs)
+			case strings.HasPrefix(stmt, "INSERT INTO "+s.Database+".events "):
+				stmt = eventValuesSQL(s, preOutcomeEventColumns, b.Events)
 			}
 			if !strings.HasPrefix(stmt, "INSERT INTO "+s.Database+".awu_days ") {
 				out = append(out, stmt)
@@ -33,10 +39,17 @@ func legacyValues(s migrate.Schema, batches ...Batch) []string {
 	return out
 }
 
-// preStateWorkcycleColumns are the columns of workcycles before 0010.
-var preStateWorkcycleColumns = slices.DeleteFunc(slices.Clone(workcycleColumns), func(c column[engine.WorkcycleRow]) bool {
-	return c.name == "state"
-})
+// without is cols without the named columns.
+func without[R any](cols []column[R], names ...string) []column[R] {
+	return slices.DeleteFunc(slices.Clone(cols), func(c column[R]) bool { return slices.Contains(names, c.name) })
+}
+
+// The columns of events, workcycles and awus before 0010 and 0011.
+var (
+	preStateWorkcycleColumns = without(workcycleColumns, "state", "human_millis", "csat", "resolved_by", "awus_overridden")
+	preOutcomeAWUColumns     = without(awuColumns, "overridden")
+	preOutcomeEventColumns   = without(eventColumns, "human_millis", "csat", "resolved_by", "reported_by")
+)
 
 // writeLegacy writes b's tables as releases before 0009 did: no awu_days,
 // no refresh, no workcycle state.
@@ -48,9 +61,9 @@ func writeLegacy(t *testing.T, w *Writer, b Batch) {
 		evs[i] = ledgerEvent{Event: &b.Events[i], ingestedAt: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
 	}
 	for _, err := range []error{
-		writeTable(ctx, w, "events", w.events, eventColumns, [][]ledgerEvent{evs}),
+		writeTable(ctx, w, "events", insertSQL(w.schema, "events", preOutcomeEventColumns), preOutcomeEventColumns, [][]ledgerEvent{evs}),
 		writeTable(ctx, w, "awu_models", w.awuModels, awuModelColumns, [][]AWUModelRow{b.AWUModels}),
-		writeTable(ctx, w, "awus", w.awus, awuColumns, [][]engine.AWURow{b.AWUs}),
+		writeTable(ctx, w, "awus", insertSQL(w.schema, "awus", preOutcomeAWUColumns), preOutcomeAWUColumns, [][]engine.AWURow{b.AWUs}),
 		writeTable(ctx, w, "workcycles", insertSQL(w.schema, "workcycles", preStateWorkcycleColumns), preStateWorkcycleColumns, [][]engine.WorkcycleRow{b.Workcycles}),
 	} {
 		if err != nil {
@@ -117,4 +130,15 @@ func TestMigrationBackfillsTheRollupTablesOnChDB(t *testing.T) {
 	for name := range queries {
 		t.Run(name, func(t *testing.T) { compareTSV(t, name, tsvRows(res.Results[name])) })
 	}
+}
+
+// eventValuesSQL is the INSERT of events' ledger rows, as insertValues
+// writes them, with the given columns.
+func eventValuesSQL(s migrate.Schema, cols []column[ledgerEvent], events []event.Event) string {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	evs := make([]ledgerEvent, len(events))
+	for i := range events {
+		evs[i] = ledgerEvent{Event: &events[i], ingestedAt: now}
+	}
+	return valuesSQL(s, "events", cols, evs)
 }

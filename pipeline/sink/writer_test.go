@@ -24,6 +24,11 @@ func TestWriteRoundTripsRowsExactly(t *testing.T) {
 	rows[2].ListCost = dec("-0.000000000007")
 	rows[3].StartedAt = at("2026-02-02 08:00:00.999")
 	rows[4].CacheReadInputTokens, rows[4].ReasoningTokens, rows[4].UnpricedTokens = 7, 9, 11
+	rows[4].HumanMillis, rows[4].CSAT, rows[4].ResolvedBy = event.MaxHumanMillis, 5, "human"
+	for i := range rows {
+		rows[i].State = engine.StateClosed
+	}
+	rows[2].State = engine.StateOpen
 	w := NewWriter(conn, schema, testConfig(), Settings{})
 	write(t, w, Batch{Workcycles: rows, AWUs: knownFinal().AWUs})
 
@@ -58,9 +63,10 @@ func readWorkcycles(t *testing.T, w *Writer) []engine.WorkcycleRow {
 		ms = "started_at_ms, ended_at_ms"
 	}
 	rows, err := w.conn.Query(testenv.Context(t, time.Minute), `SELECT tenant_id, workcycle_id, agent_id, conversation_id, outcome, outcome_type,
-		started_at, ended_at, `+ms+`, awus, awus_succeeded, awus_failed, awus_validated, awus_rolled_back, actions, voice_actions,
+		human_millis, csat, resolved_by,
+		started_at, ended_at, `+ms+`, awus, awus_succeeded, awus_failed, awus_validated, awus_rolled_back, awus_overridden, actions, voice_actions,
 		attempts, retries, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
-		token_cost, credits, list_cost, unpriced_tokens, version FROM `+w.schema.Database+`.workcycles FINAL`)
+		token_cost, credits, list_cost, unpriced_tokens, state, version FROM `+w.schema.Database+`.workcycles FINAL`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,10 +82,11 @@ func readWorkcycles(t *testing.T, w *Writer) []engine.WorkcycleRow {
 			var a, b uint8
 			msDest = []any{&a, &b}
 		}
-		dest := append([]any{&r.TenantID, &r.WorkcycleID, &r.AgentID, &r.ConversationID, &r.Outcome, &r.OutcomeType, &r.StartedAt, &r.EndedAt}, msDest...)
-		dest = append(dest, &r.AWUs, &r.AWUsSucceeded, &r.AWUsFailed, &r.AWUsValidated, &r.AWUsRolledBack, &r.Actions, &r.VoiceActions,
+		dest := append([]any{&r.TenantID, &r.WorkcycleID, &r.AgentID, &r.ConversationID, &r.Outcome, &r.OutcomeType,
+			&r.HumanMillis, &r.CSAT, &r.ResolvedBy, &r.StartedAt, &r.EndedAt}, msDest...)
+		dest = append(dest, &r.AWUs, &r.AWUsSucceeded, &r.AWUsFailed, &r.AWUsValidated, &r.AWUsRolledBack, &r.AWUsOverridden, &r.Actions, &r.VoiceActions,
 			&r.Attempts, &r.Retries, &r.InputTokens, &r.OutputTokens, &r.CacheReadInputTokens, &r.CacheCreationInputTokens, &r.ReasoningTokens,
-			&r.TokenCost, &r.Credits, &r.ListCost, &r.UnpricedTokens, &r.Version)
+			&r.TokenCost, &r.Credits, &r.ListCost, &r.UnpricedTokens, &r.State, &r.Version)
 		if err := rows.Scan(dest...); err != nil {
 			t.Fatal(err)
 		}
@@ -102,9 +109,10 @@ func TestHistoryReadsTheLedgerBack(t *testing.T) {
 	evs[0].CacheReadInputTokens, evs[0].CacheCreationInputTokens, evs[0].ReasoningTokens = 5, 6, 7
 	done := event.Event{EventID: "e9", Type: event.TypeWorkcycle, Time: at("2026-01-05 10:05:00"), TenantID: "t1", WorkcycleID: "wc1",
 		AgentID: "a1", ConversationID: "c-wc1", Phase: event.PhaseCompleted, Outcome: "resolved", OutcomeType: "case",
+		HumanMillis: 90_060, CSAT: 5, ResolvedBy: event.ActorHuman,
 		Source: event.Position{Topic: "other", Partition: 3, Offset: 99}}
 	voice := event.Event{EventID: "e8", Type: event.TypeToolInvocation, Time: at("2026-01-05 10:04:00"), TenantID: "t1", WorkcycleID: "wc1",
-		AWUID: "u9", Attempt: 1, Tool: "call", Channel: event.ChannelVoice, Status: event.StatusRolledBack}
+		AWUID: "u9", Attempt: 1, Tool: "call", Channel: event.ChannelVoice, Status: event.StatusRolledBack, By: event.ActorHuman}
 	evs = append(evs, done, voice)
 	write(t, w, Batch{Events: evs}, Batch{Events: evs[:3]})
 

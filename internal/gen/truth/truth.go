@@ -10,6 +10,7 @@ package truth
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -108,9 +109,10 @@ func workcycle(tenant, id string, evs []event.Event, book *price.Book) (engine.W
 			w.EndedAt = ev.Time
 		}
 		if ev.Type == event.TypeWorkcycle && ev.Phase == event.PhaseCompleted {
-			// The latest completed event states the outcome.
-			if completed == nil || ev.Time.After(completed.Time) || ev.Time.Equal(completed.Time) &&
-				(ev.Outcome > completed.Outcome || ev.Outcome == completed.Outcome && ev.OutcomeType > completed.OutcomeType) {
+			// The latest completed event states the outcome and its
+			// fields; of events at one time, the largest by (outcome,
+			// outcome_type, human time, csat, resolved_by).
+			if completed == nil || ev.Time.After(completed.Time) || ev.Time.Equal(completed.Time) && outcomeKey(ev) > outcomeKey(completed) {
 				completed = ev
 			}
 		}
@@ -124,6 +126,7 @@ func workcycle(tenant, id string, evs []event.Event, book *price.Book) (engine.W
 	w.StartedAt, w.EndedAt = w.StartedAt.UTC(), w.EndedAt.UTC()
 	if completed != nil {
 		w.Outcome, w.OutcomeType = completed.Outcome, completed.OutcomeType
+		w.HumanMillis, w.CSAT, w.ResolvedBy = completed.HumanMillis, completed.CSAT, completed.ResolvedBy.String()
 	}
 
 	var awus []engine.AWURow
@@ -153,6 +156,9 @@ func workcycle(tenant, id string, evs []event.Event, book *price.Book) (engine.W
 		}
 		if a.RolledBack {
 			w.AWUsRolledBack++
+		}
+		if a.Overridden {
+			w.AWUsOverridden++
 		}
 		w.Attempts += a.Attempts
 		w.Retries += a.Attempts - 1
@@ -205,6 +211,7 @@ func awu(tenant, wc, id string, evs []event.Event, book *price.Book, plan *price
 				a.Validated = true
 			case event.StatusRolledBack:
 				a.RolledBack = true
+				a.Overridden = a.Overridden || ev.By == event.ActorHuman
 			}
 		case event.TypeTokenUsage:
 			a.InputTokens += ev.InputTokens
@@ -304,4 +311,11 @@ func awuModels(a *engine.AWURow, evs []event.Event, book *price.Book) []engine.A
 		out = append(out, m)
 	}
 	return out
+}
+
+// outcomeKey orders completed events of one time: a string whose order is
+// that of (outcome, outcome_type, human time, csat, resolved_by). The
+// strings are NUL-separated; labels hold no NUL in this comparison's use.
+func outcomeKey(ev *event.Event) string {
+	return fmt.Sprintf("%s\x00%s\x00%020d\x00%03d\x00%d", ev.Outcome, ev.OutcomeType, ev.HumanMillis, ev.CSAT, ev.ResolvedBy)
 }

@@ -167,16 +167,16 @@ func newRows() Rows {
 }
 
 func wcLine(r *engine.WorkcycleRow) string {
-	return fmt.Sprintf("v%d %s agent=%s outcome=%s/%s start=%s end=%s awus=%d/%d/%d/%d/%d actions=%d/%d attempts=%d retries=%d tokens=%d/%d/%d/%d/%d cost=%s credits=%d list=%s unpriced=%d",
-		r.Version, r.State, r.AgentID, r.Outcome, r.OutcomeType, r.StartedAt.UTC().Format(time.RFC3339), r.EndedAt.UTC().Format(time.RFC3339),
+	return fmt.Sprintf("v%d %s agent=%s outcome=%s/%s human=%d/%d/%s overridden=%d start=%s end=%s awus=%d/%d/%d/%d/%d actions=%d/%d attempts=%d retries=%d tokens=%d/%d/%d/%d/%d cost=%s credits=%d list=%s unpriced=%d",
+		r.Version, r.State, r.AgentID, r.Outcome, r.OutcomeType, r.HumanMillis, r.CSAT, r.ResolvedBy, r.AWUsOverridden, r.StartedAt.UTC().Format(time.RFC3339), r.EndedAt.UTC().Format(time.RFC3339),
 		r.AWUs, r.AWUsSucceeded, r.AWUsFailed, r.AWUsValidated, r.AWUsRolledBack, r.Actions, r.VoiceActions, r.Attempts, r.Retries,
 		r.InputTokens, r.OutputTokens, r.CacheReadInputTokens, r.CacheCreationInputTokens, r.ReasoningTokens,
 		r.TokenCost.StringFixed(12), r.Credits, r.ListCost.StringFixed(12), r.UnpricedTokens)
 }
 
 func awuLine(r *engine.AWURow) string {
-	return fmt.Sprintf("v%d agent=%s %s/%s/%s status=%s validated=%t rolled_back=%t attempts=%d first=%s last=%s tokens=%d/%d/%d/%d/%d cost=%s credits=%d list=%s unpriced=%d",
-		r.Version, r.AgentID, r.Kind, r.Tool, r.Channel, r.Status, r.Validated, r.RolledBack, r.Attempts,
+	return fmt.Sprintf("v%d agent=%s %s/%s/%s status=%s validated=%t rolled_back=%t overridden=%t attempts=%d first=%s last=%s tokens=%d/%d/%d/%d/%d cost=%s credits=%d list=%s unpriced=%d",
+		r.Version, r.AgentID, r.Kind, r.Tool, r.Channel, r.Status, r.Validated, r.RolledBack, r.Overridden, r.Attempts,
 		r.FirstSeen.UTC().Format(time.RFC3339), r.LastSeen.UTC().Format(time.RFC3339),
 		r.InputTokens, r.OutputTokens, r.CacheReadInputTokens, r.CacheCreationInputTokens, r.ReasoningTokens,
 		r.TokenCost.StringFixed(12), r.Credits, r.ListCost.StringFixed(12), r.UnpricedTokens)
@@ -267,7 +267,7 @@ func OfflineRecords(t testing.TB, dec decode.Decoder, recs []decode.Record, cfg 
 // Final reads the FINAL rows of the database.
 func Final(ctx context.Context, ch *testenv.ClickHouse) (Rows, error) {
 	out := newRows()
-	rows, err := ch.Conn.Query(ctx, `SELECT tenant_id, workcycle_id, agent_id, outcome, outcome_type, started_at, ended_at,
+	rows, err := ch.Conn.Query(ctx, `SELECT tenant_id, workcycle_id, agent_id, outcome, outcome_type, human_millis, csat, resolved_by, awus_overridden, started_at, ended_at,
 		awus, awus_succeeded, awus_failed, awus_validated, awus_rolled_back, actions, voice_actions, attempts, retries,
 		input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
 		token_cost, credits, list_cost, unpriced_tokens, state, version FROM `+ch.Database+`.workcycles FINAL`)
@@ -276,7 +276,7 @@ func Final(ctx context.Context, ch *testenv.ClickHouse) (Rows, error) {
 	}
 	for rows.Next() {
 		var r engine.WorkcycleRow
-		if err := rows.Scan(&r.TenantID, &r.WorkcycleID, &r.AgentID, &r.Outcome, &r.OutcomeType, &r.StartedAt, &r.EndedAt,
+		if err := rows.Scan(&r.TenantID, &r.WorkcycleID, &r.AgentID, &r.Outcome, &r.OutcomeType, &r.HumanMillis, &r.CSAT, &r.ResolvedBy, &r.AWUsOverridden, &r.StartedAt, &r.EndedAt,
 			&r.AWUs, &r.AWUsSucceeded, &r.AWUsFailed, &r.AWUsValidated, &r.AWUsRolledBack, &r.Actions, &r.VoiceActions, &r.Attempts, &r.Retries,
 			&r.InputTokens, &r.OutputTokens, &r.CacheReadInputTokens, &r.CacheCreationInputTokens, &r.ReasoningTokens,
 			&r.TokenCost, &r.Credits, &r.ListCost, &r.UnpricedTokens, &r.State, &r.Version); err != nil {
@@ -286,7 +286,7 @@ func Final(ctx context.Context, ch *testenv.ClickHouse) (Rows, error) {
 		out.Workcycles[r.TenantID+"/"+r.WorkcycleID] = wcLine(&r)
 	}
 	rows.Close()
-	rows, err = ch.Conn.Query(ctx, `SELECT tenant_id, workcycle_id, awu_id, agent_id, kind, tool, channel, status, validated, rolled_back,
+	rows, err = ch.Conn.Query(ctx, `SELECT tenant_id, workcycle_id, awu_id, agent_id, kind, tool, channel, status, validated, rolled_back, overridden,
 		attempts, first_seen, last_seen, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
 		token_cost, credits, list_cost, unpriced_tokens, version FROM `+ch.Database+`.awus FINAL`)
 	if err != nil {
@@ -294,14 +294,14 @@ func Final(ctx context.Context, ch *testenv.ClickHouse) (Rows, error) {
 	}
 	for rows.Next() {
 		var r engine.AWURow
-		var validated, rolledBack uint8
-		if err := rows.Scan(&r.TenantID, &r.WorkcycleID, &r.AWUID, &r.AgentID, &r.Kind, &r.Tool, &r.Channel, &r.Status, &validated, &rolledBack,
+		var validated, rolledBack, overridden uint8
+		if err := rows.Scan(&r.TenantID, &r.WorkcycleID, &r.AWUID, &r.AgentID, &r.Kind, &r.Tool, &r.Channel, &r.Status, &validated, &rolledBack, &overridden,
 			&r.Attempts, &r.FirstSeen, &r.LastSeen, &r.InputTokens, &r.OutputTokens, &r.CacheReadInputTokens, &r.CacheCreationInputTokens, &r.ReasoningTokens,
 			&r.TokenCost, &r.Credits, &r.ListCost, &r.UnpricedTokens, &r.Version); err != nil {
 			rows.Close()
 			return out, err
 		}
-		r.Validated, r.RolledBack = validated == 1, rolledBack == 1
+		r.Validated, r.RolledBack, r.Overridden = validated == 1, rolledBack == 1, overridden == 1
 		out.AWUs[r.TenantID+"/"+r.WorkcycleID+"/"+r.AWUID] = awuLine(&r)
 	}
 	if err := rows.Err(); err != nil {

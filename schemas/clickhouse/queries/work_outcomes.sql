@@ -4,7 +4,10 @@
 -- seconds (p50 and p90). Cost per resolution divides the cost of every
 -- completed workcycle of the group by the resolved ones, as a cost per
 -- resolved case does; AWUs per resolution likewise (its rise is AWU
--- inflation). NULL when none is resolved.
+-- inflation). NULL when none is resolved. From the outcome fields of the
+-- completed events: the workcycles a human resolved, the share of AWUs a
+-- human rolled back (overrides), human handling time in minutes, and the
+-- mean CSAT of those rated (NULL when none is).
 -- The filters apply outside FINAL, so an older version in another month never counts.
 SELECT
     toStartOfMonth(started_at)                                      AS month,
@@ -20,7 +23,11 @@ SELECT
     if(resolved > 0, sum(token_cost) / resolved, NULL)              AS token_cost_per_resolution,
     if(resolved > 0, sum(list_cost) / resolved, NULL)               AS list_cost_per_resolution,
     if(resolved > 0, round(sum(awus) / resolved, 2), NULL)          AS awus_per_resolution,
-    round((sum(input_tokens) + sum(output_tokens)) / sum(awus), 1)  AS tokens_per_awu
+    round((sum(input_tokens) + sum(output_tokens)) / sum(awus), 1)  AS tokens_per_awu,
+    countIf(resolved_by = 'human')                                  AS resolved_by_human,
+    round(sum(awus_overridden) / sum(awus), 4)                      AS override_rate,
+    round(sum(human_millis) / 60000, 1)                             AS human_minutes,
+    if(countIf(csat > 0) > 0, round(avgIf(csat, csat > 0), 2), NULL) AS csat
 FROM (SELECT * FROM workcycles FINAL)
 WHERE state = 'closed' AND outcome != '' /* filters: month = toStartOfMonth(started_at), tenant = tenant_id */
 GROUP BY month, tenant_id, agent_id, outcome_type
