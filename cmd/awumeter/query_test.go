@@ -17,7 +17,7 @@ func TestQueryList(t *testing.T) {
 		t.Fatalf("%v: %s", err, errOut)
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != 11 {
+	if len(lines) != 12 {
 		t.Fatalf("%d lines:\n%s", len(lines), out)
 	}
 	for _, want := range []string{

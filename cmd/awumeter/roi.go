@@ -1,16 +1,23 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 
+	"github.com/awumeter/awumeter/internal/textsafe"
 	"github.com/awumeter/awumeter/pipeline/economics"
+	"github.com/awumeter/awumeter/pipeline/migrate"
+	"github.com/awumeter/awumeter/pipeline/sink"
+	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
 )
 
 func init() { register(newROICmd) }
@@ -25,6 +32,11 @@ type roiFlags struct {
 	buy       string
 	compute   string
 	format    string
+	// Measured inputs: the month's completed workcycles in ClickHouse.
+	month  string
+	aiCost string
+	addrs  string
+	ch     sink.ClickHouseConfig
 }
 
 // The article's tables, the defaults of the flags.
@@ -36,6 +48,7 @@ var (
 
 func newROICmd() *cobra.Command {
 	var f roiFlags
+	f.ch = sink.DefaultConfig().ClickHouseConfig
 	cmd := &cobra.Command{
 		Use:   "roi",
 		Short: "The unit economics of AI against human handling: blended cost, break-even, payback, build vs buy",
@@ -50,13 +63,22 @@ its default section) and otherwise from the article: $20.59 an hour, the
 BLS ECEC benefits load ($13.68 per $32.37 of wages), 70% utilization,
 10-minute handle time, 20% overhead (H ≈ $8.37), and $2 per case for the
 AI. Rates are written as 60% or 0.6. With no flags it prints the article's
-tables.`,
+tables.
+
+With --month it also measures R and S from the month's completed workcycles
+in ClickHouse (the query pack's roi_inputs; --tenant narrows it to one
+tenant): R is the share resolved by the agent without a human, S follows
+from the human minutes the escalated ones took against the handle time,
+and --ai-cost picks the AI cost per case: the conversation price of the
+assumptions, or the measured list or token cost per workcycle.`,
 		Example: `  awumeter roi
   awumeter roi --rs 35%:10% --scenario 250000:35%:10%:400000
-  awumeter roi --economics economics.yaml --tenant acme --format json`,
+  awumeter roi --economics economics.yaml --tenant acme --format json
+  awumeter roi --month 2026-10 --tenant acme --ai-cost list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runROI(cmd.OutOrStdout(), &f)
+			f.ch.Addrs = strings.Split(f.addrs, ",")
+			return runROI(cmd.Context(), cmd.OutOrStdout(), &f)
 		},
 	}
 	fl := cmd.Flags()
@@ -68,6 +90,12 @@ tables.`,
 	fl.StringVar(&f.buy, "buy", "", "build vs buy: price per case when buying, USD (default: the AI cost per case)")
 	fl.StringVar(&f.compute, "compute", "0.05", "build vs buy: compute per case when building, USD")
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
+	fl.StringVar(&f.month, "month", "", "measure R, S and the cost per workcycle from this UTC month's workcycles, YYYY-MM")
+	fl.StringVar(&f.aiCost, "ai-cost", "conversation", "with --month, the AI cost per case: conversation (the assumptions'), list or token (measured per workcycle)")
+	fl.StringVar(&f.addrs, "clickhouse", strings.Join(f.ch.Addrs, ","), "with --month: ClickHouse native address(es), host:port[,host:port]")
+	fl.StringVar(&f.ch.Database, "database", f.ch.Database, "with --month: database name")
+	fl.StringVar(&f.ch.Username, "username", f.ch.Username, "with --month: ClickHouse user")
+	fl.StringVar(&f.ch.PasswordFile, "password-file", "", "with --month: file holding the ClickHouse password (default: $AWUMETER_CLICKHOUSE_PASSWORD)")
 	return cmd
 }
 
@@ -82,7 +110,22 @@ type roiReport struct {
 	Buy          decimal.Decimal       `json:"buy_per_case"`
 	Compute      decimal.Decimal       `json:"compute_per_case"`
 	BuildVersus  []roiBuild            `json:"build_vs_buy"`
+	Measured     *roiMeasured          `json:"measured,omitempty"`
 	assumedByArt bool
+}
+
+// roiMeasured is what --month measured, and the model at those rates.
+type roiMeasured struct {
+	Month     string             `json:"month"`
+	Tenant    string             `json:"tenant,omitempty"`
+	Inputs    economics.Measured `json:"inputs"`
+	R         decimal.Decimal    `json:"resolution_rate"`
+	S         decimal.Decimal    `json:"time_saved"`
+	SMeasured bool               `json:"time_saved_measured"`
+	AICost    decimal.Decimal    `json:"ai_cost_per_case"`
+	AICostOf  string             `json:"ai_cost_of"`
+	Blended   decimal.Decimal    `json:"blended_per_case"`
+	Savings   decimal.Decimal    `json:"savings_per_case"`
 }
 
 type roiBreakEven struct {
@@ -107,9 +150,12 @@ type roiBuild struct {
 	Volume *decimal.Decimal `json:"break_even_cases_per_year"` // null: building never pays
 }
 
-func runROI(w io.Writer, f *roiFlags) error {
+func runROI(ctx context.Context, w io.Writer, f *roiFlags) error {
 	if f.format != "text" && f.format != "json" {
 		return fmt.Errorf("--format must be text or json, not %q", f.format)
+	}
+	if f.aiCost != "conversation" && f.aiCost != "list" && f.aiCost != "token" {
+		return fmt.Errorf("--ai-cost must be conversation, list or token, not %q", f.aiCost)
 	}
 	a := economics.DefaultAssumptions()
 	if f.economics != "" {
@@ -118,8 +164,8 @@ func runROI(w io.Writer, f *roiFlags) error {
 			return err
 		}
 		a = file.For(f.tenant)
-	} else if f.tenant != "" {
-		return fmt.Errorf("--tenant needs --economics: without a file every tenant has the article's assumptions")
+	} else if f.tenant != "" && f.month == "" {
+		return fmt.Errorf("--tenant needs --economics or --month: without them every tenant has the article's assumptions")
 	}
 	if err := a.Validate(""); err != nil {
 		return err
@@ -172,6 +218,13 @@ func runROI(w io.Writer, f *roiFlags) error {
 			b.Volume = &vol
 		}
 		rep.BuildVersus = append(rep.BuildVersus, b)
+	}
+	if f.month != "" {
+		m, err := measureROI(ctx, f, a, rep.Human)
+		if err != nil {
+			return err
+		}
+		rep.Measured = m
 	}
 	if f.format == "json" {
 		enc := json.NewEncoder(w)
@@ -255,8 +308,90 @@ func count(d decimal.Decimal) string {
 	return b.String()
 }
 
+// measureROI reads the month's roi_inputs (summed over its tenants, or
+// the one --tenant names) and applies the model at the measured rates.
+func measureROI(ctx context.Context, f *roiFlags, a economics.Assumptions, h economics.HumanCost) (*roiMeasured, error) {
+	q, err := chschema.LoadQuery("roi_inputs")
+	if err != nil {
+		return nil, err
+	}
+	sql, args, err := q.Bind(chschema.FilterValues{chschema.FilterMonth: f.month, chschema.FilterTenant: f.tenant})
+	if err != nil {
+		return nil, err
+	}
+	if f.ch.PasswordFile == "" {
+		f.ch.Password = os.Getenv("AWUMETER_CLICKHOUSE_PASSWORD")
+	}
+	conn, err := sink.DialDatabase(ctx, f.ch)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := migrate.CheckSchema(ctx, conn, f.ch.Database); err != nil {
+		return nil, err
+	}
+	rows, err := conn.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query roi_inputs: %w", err)
+	}
+	defer rows.Close()
+	m := economics.Measured{ListCost: decimal.Zero, TokenCost: decimal.Zero}
+	for rows.Next() {
+		var month time.Time
+		var tenant string
+		var completed, agent, timed uint64
+		var millis int64
+		var list, token decimal.Decimal
+		if err := rows.Scan(&month, &tenant, &completed, &agent, &timed, &millis, &list, &token); err != nil {
+			return nil, fmt.Errorf("query roi_inputs: %w", err)
+		}
+		m.Completed += int64(completed)
+		m.ResolvedByAgent += int64(agent)
+		m.EscalatedTimed += int64(timed)
+		m.EscalatedHumanMillis += millis
+		m.ListCost, m.TokenCost = m.ListCost.Add(list), m.TokenCost.Add(token)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query roi_inputs: %w", err)
+	}
+	if m.Completed == 0 {
+		who := "any tenant"
+		if f.tenant != "" {
+			who = "tenant " + textsafe.Terminal(f.tenant)
+		}
+		return nil, fmt.Errorf("no completed workcycle started in %s for %s: nothing to measure", f.month, who)
+	}
+	out := &roiMeasured{Month: f.month, Tenant: f.tenant, Inputs: m, AICost: a.AICostPerCase, AICostOf: "conversation"}
+	out.R, out.S, out.SMeasured = m.Rates(a)
+	switch f.aiCost {
+	case "list":
+		out.AICost, out.AICostOf = m.CostPerWorkcycle(true), "list price per workcycle"
+	case "token":
+		out.AICost, out.AICostOf = m.CostPerWorkcycle(false), "token cost per workcycle"
+	}
+	out.Blended = economics.Blended(h.PerCase, out.AICost, out.R, out.S)
+	out.Savings = h.PerCase.Sub(out.Blended)
+	return out, nil
+}
+
 func writeROI(w io.Writer, r *roiReport) error {
 	a, h := r.Assumptions, r.Human
+	if m := r.Measured; m != nil {
+		who := "every tenant"
+		if m.Tenant != "" {
+			who = textsafe.Terminal(m.Tenant)
+		}
+		fmt.Fprintf(w, "Measured in %s, %s: %s completed workcycles\n", m.Month, who, count(decimal.NewFromInt(m.Inputs.Completed)))
+		fmt.Fprintf(w, "  R = %s (%s resolved by the agent without a human)\n", pct(m.R), count(decimal.NewFromInt(m.Inputs.ResolvedByAgent)))
+		if m.SMeasured {
+			per := decimal.NewFromInt(m.Inputs.EscalatedHumanMillis).DivRound(decimal.NewFromInt(m.Inputs.EscalatedTimed*60_000), 1)
+			fmt.Fprintf(w, "  S = %s (%s human minutes per escalated workcycle, of %s that said, against %s)\n", pct(m.S), per, count(decimal.NewFromInt(m.Inputs.EscalatedTimed)), a.HandleMinutes)
+		} else {
+			fmt.Fprintln(w, "  S = 0% (no escalated workcycle said its human minutes)")
+		}
+		fmt.Fprintf(w, "  AI cost per case %s (%s)\n", usd(m.AICost), m.AICostOf)
+		fmt.Fprintf(w, "  blended cost per case %s, savings vs all-human %s\n\n", usd(m.Blended), usd(m.Savings))
+	}
 	source := "the article's assumptions"
 	if !r.assumedByArt {
 		source = "the economics file"

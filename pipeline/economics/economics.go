@@ -216,3 +216,49 @@ func BuildVsBuy(fixed, buy, compute decimal.Decimal) (volume decimal.Decimal, ok
 
 // Percent is r as a percentage.
 func Percent(r decimal.Decimal) decimal.Decimal { return r.Mul(hundred) }
+
+// Measured are a period's completed workcycles as the query pack's
+// roi_inputs sums them: how many completed, how many the agent resolved
+// without a human, how many of the others said their human handling time
+// and how much it was (milliseconds), and their list and token cost (USD).
+type Measured struct {
+	Completed            int64           `json:"completed"`
+	ResolvedByAgent      int64           `json:"resolved_by_agent"`
+	EscalatedTimed       int64           `json:"escalated_timed"`
+	EscalatedHumanMillis int64           `json:"escalated_human_millis"`
+	ListCost             decimal.Decimal `json:"list_cost"`
+	TokenCost            decimal.Decimal `json:"token_cost"`
+}
+
+// Rates derives the model's rates from m:
+//
+//	R = resolved by the agent ÷ completed
+//	S = 1 − (human minutes per timed escalated workcycle ÷ a.HandleMinutes)
+//
+// S is kept within [0, 1] (humans slower than the baseline save nothing),
+// and measuredS is false when no escalated workcycle said its human time.
+// m.Completed must be positive.
+func (m Measured) Rates(a Assumptions) (r, s decimal.Decimal, measuredS bool) {
+	r = decimal.NewFromInt(m.ResolvedByAgent).DivRound(decimal.NewFromInt(m.Completed), Scale)
+	if m.EscalatedTimed == 0 {
+		return r, zero, false
+	}
+	perCase := decimal.NewFromInt(m.EscalatedHumanMillis).DivRound(decimal.NewFromInt(m.EscalatedTimed*60_000), Scale)
+	s = one.Sub(perCase.DivRound(a.HandleMinutes, Scale))
+	if s.Sign() < 0 {
+		s = zero
+	}
+	if s.GreaterThan(one) {
+		s = one
+	}
+	return r, s, true
+}
+
+// CostPerWorkcycle is m's list or token cost per completed workcycle.
+func (m Measured) CostPerWorkcycle(list bool) decimal.Decimal {
+	c := m.TokenCost
+	if list {
+		c = m.ListCost
+	}
+	return c.DivRound(decimal.NewFromInt(m.Completed), Scale)
+}

@@ -138,3 +138,23 @@ func TestAnEconomicsFileNamesEveryProblem(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// Four completed workcycles: two resolved by the agent, two escalated that
+// took 6 and 4 human minutes against a 10-minute baseline.
+func TestMeasuredRates(t *testing.T) {
+	m := Measured{Completed: 4, ResolvedByAgent: 2, EscalatedTimed: 2, EscalatedHumanMillis: 600_000, ListCost: d("0.60"), TokenCost: d("0.11")}
+	r, s, ok := m.Rates(DefaultAssumptions())
+	if !ok || !r.Equal(d("0.5")) || !s.Equal(d("0.5")) {
+		t.Fatalf("R %s, S %s (measured %t), want 0.5 and 0.5", r, s, ok)
+	}
+	if !m.CostPerWorkcycle(true).Equal(d("0.15")) || !m.CostPerWorkcycle(false).Equal(d("0.0275")) {
+		t.Fatalf("cost per workcycle %s (list), %s (token)", m.CostPerWorkcycle(true), m.CostPerWorkcycle(false))
+	}
+	slow := Measured{Completed: 2, EscalatedTimed: 1, EscalatedHumanMillis: 900_000}
+	if _, s, _ := slow.Rates(DefaultAssumptions()); !s.IsZero() {
+		t.Errorf("humans slower than the baseline save %s, want 0", s)
+	}
+	if _, _, ok := (Measured{Completed: 3, ResolvedByAgent: 3}).Rates(DefaultAssumptions()); ok {
+		t.Error("S measured without any timed escalation")
+	}
+}

@@ -160,6 +160,7 @@ func TestThePacksFilters(t *testing.T) {
 		"model_cost_monthly":        {"month", "tenant"},
 		"most_expensive_workcycles": {"month", "tenant"},
 		"retry_inflation":           {"tenant"},
+		"roi_inputs":                {"month", "tenant"},
 		"tenant_daily_totals":       {"month", "tenant"},
 		"tenant_monthly_totals":     {"month", "tenant"},
 		"tool_success_rate":         {"month", "tenant"},
