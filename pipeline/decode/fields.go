@@ -1,11 +1,13 @@
 package decode
 
 import (
-	"github.com/shopspring/decimal"
+	"errors"
 	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/awumeter/awumeter/pipeline/event"
 )
@@ -471,8 +473,19 @@ func outcomeFields(raw *rawFields, ev *event.Event) (Rejection, bool) {
 		if v.kind != jNumber {
 			return reject(ReasonBadHumanMinutes, "human_minutes must be a number, got %s", v.kind), false
 		}
-		minutes, err := decimal.NewFromString(string(v.raw))
-		millis := minutes.Mul(millisPerMinute)
+		// The text and the exponent are bounded before any arithmetic:
+		// 1e-2000000000 would make Truncate rescale by 10^2000000000.
+		var minutes, millis decimal.Decimal
+		err := errTooLong
+		if len(v.raw) <= maxHumanMinutesText {
+			minutes, err = decimal.NewFromString(string(v.raw))
+		}
+		if err == nil && (minutes.Exponent() < -maxMinutesExponent || minutes.Exponent() > maxMinutesExponent) {
+			err = errTooLong
+		}
+		if err == nil {
+			millis = minutes.Mul(millisPerMinute)
+		}
 		if err != nil || minutes.Sign() < 0 || !minutes.Equal(minutes.Truncate(3)) || millis.GreaterThan(maxHumanMillis) {
 			return reject(ReasonBadHumanMinutes, "human_minutes must be between 0 and 1000000 with at most 3 decimals, got %s", clip(v.raw)), false
 		}
@@ -501,6 +514,14 @@ func outcomeFields(raw *rawFields, ev *event.Event) (Rejection, bool) {
 var (
 	millisPerMinute = decimal.NewFromInt(60_000)
 	maxHumanMillis  = decimal.NewFromInt(event.MaxHumanMillis)
+	errTooLong      = errors.New("too long")
+)
+
+// Bounds of human_minutes' text before it is parsed: every valid value
+// fits in 32 characters, and its exponent within ±12.
+const (
+	maxHumanMinutesText = 32
+	maxMinutesExponent  = 12
 )
 
 // reasonOf is the rejection reason of an outcome field.

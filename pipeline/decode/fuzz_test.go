@@ -84,6 +84,14 @@ func FuzzJSON(f *testing.F) {
 	} {
 		f.Add([]byte(typicalEvent[:len(typicalEvent)-1] + extra + `}`))
 	}
+	// The outcome fields of contract v1, hostile numbers included.
+	const completed = `{"event_id":"e","time":"2026-03-01T12:00:00Z","tenant_id":"t","workcycle_id":"w","type":"workcycle","phase":"completed","outcome":"resolved"`
+	for _, extra := range []string{
+		`,"human_minutes":12.5,"csat":4,"resolved_by":"human"}`, `,"human_minutes":1e-2000000000}`, `,"human_minutes":9e999999999}`,
+		`,"csat":5.0000000000000001}`, `,"resolved_by":""}`,
+	} {
+		f.Add([]byte(completed + extra))
+	}
 	d := newDecoder(f, FormatJSON)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		evs, res := d.Decode(&Record{Value: in}, nil)
