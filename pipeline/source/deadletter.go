@@ -59,22 +59,34 @@ func (s *Source) deadLetter(ctx context.Context, st *partition, rec *decode.Reco
 // attempts, and then finishes the ticket and releases the letter's size
 // from the budget. It gives up only at Close.
 func (s *Source) produceLetter(kr kgo.Record, reason string, size int64, t commit.Ticket, backoff time.Duration) {
+	s.produceAcked(kr, "a dead letter", backoff, func() {
+		s.m.DeadLetters.WithLabelValues(reason).Inc()
+		s.releaseLetter(size)
+		t.Done()
+	}, s.m.DeadLetterErrs.Inc, func() {
+		s.releaseLetter(size) // never committed past: the next owner produces it again
+	})
+}
+
+// produceAcked produces kr until the broker acknowledges it, backing off
+// between attempts (doubling up to 10s): acked runs on the
+// acknowledgement, failed after every failed attempt, and closed when the
+// source closes before an acknowledgement. what names the record in logs.
+func (s *Source) produceAcked(kr kgo.Record, what string, backoff time.Duration, acked, failed, closed func()) {
 	r := kr // franz-go owns the record until the promise; retry with a copy
 	s.cl.Produce(s.bg, &r, func(_ *kgo.Record, err error) {
 		if err == nil {
-			s.m.DeadLetters.WithLabelValues(reason).Inc()
-			s.releaseLetter(size)
-			t.Done()
+			acked()
 			return
 		}
-		s.m.DeadLetterErrs.Inc()
+		failed()
 		if s.bg.Err() != nil {
-			s.releaseLetter(size) // never committed past: the next owner produces it again
+			closed()
 			return
 		}
-		s.log.Warn("cannot produce a dead letter; retrying", zap.String("topic", kr.Topic), zap.Duration("backoff", backoff), zap.Error(err))
+		s.log.Warn("cannot produce "+what+"; retrying", zap.String("topic", kr.Topic), zap.Duration("backoff", backoff), zap.Error(err))
 		time.AfterFunc(backoff, func() {
-			s.produceLetter(kr, reason, size, t, min(2*backoff, 10*time.Second))
+			s.produceAcked(kr, what, min(2*backoff, 10*time.Second), acked, failed, closed)
 		})
 	})
 }

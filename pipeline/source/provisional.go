@@ -123,18 +123,8 @@ func (s *Source) raise(st *partition, alerts []guard.Alert) {
 // rows' offsets are then not committed, and a replay raises the alert
 // again, with the same id.
 func (s *Source) produceAlert(kr kgo.Record, rule string, t commit.Ticket, backoff time.Duration) {
-	r := kr // franz-go owns the record until the promise; retry with a copy
-	s.cl.Produce(s.bg, &r, func(_ *kgo.Record, err error) {
-		if err == nil {
-			s.m.Alerts.WithLabelValues(rule).Inc()
-			t.Done()
-			return
-		}
-		s.m.AlertErrors.Inc()
-		if s.bg.Err() != nil {
-			return
-		}
-		s.log.Warn("cannot produce an alert; retrying", zap.String("topic", kr.Topic), zap.Duration("backoff", backoff), zap.Error(err))
-		time.AfterFunc(backoff, func() { s.produceAlert(kr, rule, t, min(2*backoff, 10*time.Second)) })
-	})
+	s.produceAcked(kr, "an alert", backoff, func() {
+		s.m.Alerts.WithLabelValues(rule).Inc()
+		t.Done()
+	}, s.m.AlertErrors.Inc, func() {})
 }
