@@ -16,10 +16,14 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 ## test: every test, against a real Kafka and ClickHouse that it starts if needed,
-## and chDB (a current ClickHouse engine) for the modern schema branch.
+## chDB (a current ClickHouse engine) for the modern schema branch, and Debian's
+## Chromium for the report. Test outputs (the report's pages and screenshots)
+## are kept in test-output/.
 test: vet
 	deploy/local/install-chdb.sh
-	AWUMETER_REQUIRE_STACK=1 $(STACK) run $(GO) test $(GOTEST_FLAGS) ./...
+	deploy/local/install-chromium.sh
+	AWUMETER_REQUIRE_STACK=1 AWUMETER_REQUIRE_CHROMIUM=1 AWUMETER_TEST_OUTPUT=$(CURDIR)/test-output \
+	  $(STACK) run $(GO) test $(GOTEST_FLAGS) ./...
 
 ## test-unit: tests that need no servers (integration tests skip).
 test-unit:
@@ -97,4 +101,4 @@ test-collector: collector
 	  $(GO) test $(GOTEST_FLAGS) -run Collector ./internal/testenv/ ./internal/service/
 
 clean:
-	rm -rf bin
+	rm -rf bin test-output

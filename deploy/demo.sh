@@ -50,13 +50,12 @@ export AWUMETER_HTTP_LISTEN=$AWUMETER_DEMO_HTTP
 
 ch() { clickhouse-client --host 127.0.0.1 --port "$AWUMETER_CH_PORT" "$@"; }
 
-# pack NAME: a query of the pack, rendered for $db, without its final ";",
-# ready to be used as a subquery.
+# pack NAME: a query of the pack without its final ";", ready to be used
+# as a subquery. Its table names are unqualified: run it with --database.
 pack() {
   local file=$queries/$1.sql sql
   [ -f "$file" ] || die "the query pack has no $1.sql"
-  sql=$(sed -e "s/{{db}}/$db/g" -e 's/;[[:space:]]*$//' "$file")
-  case "$sql" in *'{{'*) die "$1.sql uses template features this script does not render" ;; esac
+  sql=$(sed -e 's/;[[:space:]]*$//' "$file")
   printf '%s\n' "$sql"
 }
 
@@ -157,8 +156,8 @@ got=$(ch --query "SELECT count(), sum(awus), sum(attempts), sum(input_tokens) FR
 log "ClickHouse matches the generator's expected rows: workcycles, AWUs, attempts, input tokens = $got"
 
 step "5/5 what the month looked like"
-fmt=(--format PrettyCompactNoEscapes)
-$tty && fmt=(--format PrettyCompactMonoBlock)
+fmt=(--format PrettyCompactNoEscapes --database "$db")
+$tty && fmt=(--format PrettyCompactMonoBlock --database "$db")
 echo
 echo "Workcycles and AWUs per tenant, token cost vs list cost (USD)"
 ch "${fmt[@]}" --query "
@@ -211,7 +210,11 @@ The stack keeps running. Query the data with:
   clickhouse-client --host 127.0.0.1 --port $AWUMETER_CH_PORT --database $db
 
   e.g.  SELECT tenant_id, outcome, count() FROM workcycles FINAL GROUP BY tenant_id, outcome ORDER BY tenant_id, outcome
-  and the query pack in schemas/clickhouse/queries/ (replace {{db}} with $db).
+  and the query pack: awumeter query --list, or the files in schemas/clickhouse/queries/.
+
+A month's report, one HTML file to open in a browser:
+
+  bin/awumeter report --database $db --month $(date -u -d '2 days ago' +%Y-%m) --output report.html
 
 Stop the stack with: make down
 EOF

@@ -4,17 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/awumeter/awumeter/internal/chquery"
 	"github.com/awumeter/awumeter/internal/textsafe"
-	"github.com/awumeter/awumeter/pipeline/migrate"
-	"github.com/awumeter/awumeter/pipeline/sink"
 	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
 )
 
@@ -25,13 +21,11 @@ type queryFlags struct {
 	list          bool
 	month, tenant string
 	format        string
-	addrs         string
-	ch            sink.ClickHouseConfig
+	conn          chFlags
 }
 
 func newQueryCmd() *cobra.Command {
 	var f queryFlags
-	f.ch = sink.DefaultConfig().ClickHouseConfig
 	cmd := &cobra.Command{
 		Use:   "query NAME",
 		Short: "Run a query of the analysts' query pack",
@@ -67,7 +61,6 @@ docs/clickhouse.md, "Query pack".`,
 				// export into one of every tenant.
 				return errors.New("--tenant is empty; leave it out to read every tenant")
 			}
-			f.ch.Addrs = strings.Split(f.addrs, ",")
 			return runQuery(cmd, args[0], &f)
 		},
 	}
@@ -76,12 +69,7 @@ docs/clickhouse.md, "Query pack".`,
 	fl.StringVar(&f.month, "month", "", "only this UTC month, YYYY-MM")
 	fl.StringVar(&f.tenant, "tenant", "", "only this tenant")
 	fl.StringVar(&f.format, "format", "table", "output format: table, csv or json (one object per row)")
-	fl.StringVar(&f.addrs, "clickhouse", strings.Join(f.ch.Addrs, ","), "ClickHouse native address(es), host:port[,host:port]")
-	fl.StringVar(&f.ch.Database, "database", f.ch.Database, "database name")
-	fl.StringVar(&f.ch.Username, "username", f.ch.Username, "ClickHouse user")
-	fl.StringVar(&f.ch.PasswordFile, "password-file", "", "file holding the ClickHouse password (default: $AWUMETER_CLICKHOUSE_PASSWORD)")
-	fl.BoolVar(&f.ch.TLS.Enabled, "tls", false, "connect with TLS")
-	fl.StringVar(&f.ch.TLS.CAFile, "tls-ca-file", "", "PEM CA bundle for TLS")
+	f.conn.add(fl, "")
 	return cmd
 }
 
@@ -98,21 +86,11 @@ func runQuery(cmd *cobra.Command, name string, f *queryFlags) error {
 		return err
 	}
 	ctx := cmd.Context()
-	if f.ch.PasswordFile == "" {
-		f.ch.Password = os.Getenv("AWUMETER_CLICKHOUSE_PASSWORD")
-	}
-	conn, err := sink.DialDatabase(ctx, f.ch)
-	var ex *clickhouse.Exception
-	if errors.As(err, &ex) && ex.Code == 81 { // UNKNOWN_DATABASE
-		return fmt.Errorf("database %s does not exist; run `awumeter migrate --database %s`", f.ch.Database, f.ch.Database)
-	}
+	conn, err := f.conn.dial(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if _, err := migrate.CheckSchema(ctx, conn, f.ch.Database); err != nil {
-		return err // it says what to run
-	}
 	res, err := chquery.Run(ctx, conn, sql, args...)
 	if err != nil {
 		return fmt.Errorf("query %s: %w", name, err)

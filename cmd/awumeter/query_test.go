@@ -17,13 +17,13 @@ func TestQueryList(t *testing.T) {
 		t.Fatalf("%v: %s", err, errOut)
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != 12 {
+	if len(lines) != 13 {
 		t.Fatalf("%d lines:\n%s", len(lines), out)
 	}
 	for _, want := range []string{
-		"awu_funnel                 AWUs attempted vs succeeded vs validated vs rolled back, per month, tenant and agent. [--month --tenant]",
-		"retry_inflation            Retry inflation per tenant: attempts per AWU, and the share of tokens spent on retries. [--tenant]",
-		"tool_success_rate          Success rate per month, tenant and tool: of the tool AWUs, and of their individual attempts. [--month --tenant]",
+		"awu_funnel                   AWUs attempted vs succeeded vs validated vs rolled back, per month, tenant and agent. [--month --tenant]",
+		"retry_inflation              Retry inflation per tenant: attempts per AWU, and the share of tokens spent on retries. [--tenant]",
+		"tool_success_rate            Success rate per month, tenant and tool: of the tool AWUs, and of their individual attempts. [--month --tenant]",
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("no line %q in\n%s", want, out)

@@ -5,19 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 
 	"github.com/awumeter/awumeter/internal/textsafe"
 	"github.com/awumeter/awumeter/pipeline/economics"
-	"github.com/awumeter/awumeter/pipeline/migrate"
-	"github.com/awumeter/awumeter/pipeline/sink"
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/pipeline/report"
 )
 
 func init() { register(newROICmd) }
@@ -35,8 +31,7 @@ type roiFlags struct {
 	// Measured inputs: the month's completed workcycles in ClickHouse.
 	month  string
 	aiCost string
-	addrs  string
-	ch     sink.ClickHouseConfig
+	conn   chFlags
 }
 
 // The article's tables, the defaults of the flags.
@@ -48,7 +43,6 @@ var (
 
 func newROICmd() *cobra.Command {
 	var f roiFlags
-	f.ch = sink.DefaultConfig().ClickHouseConfig
 	cmd := &cobra.Command{
 		Use:   "roi",
 		Short: "The unit economics of AI against human handling: blended cost, break-even, payback, build vs buy",
@@ -77,7 +71,6 @@ assumptions, or the measured list or token cost per workcycle.`,
   awumeter roi --month 2026-10 --tenant acme --ai-cost list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f.ch.Addrs = strings.Split(f.addrs, ",")
 			return runROI(cmd.Context(), cmd.OutOrStdout(), &f)
 		},
 	}
@@ -92,10 +85,7 @@ assumptions, or the measured list or token cost per workcycle.`,
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
 	fl.StringVar(&f.month, "month", "", "measure R, S and the cost per workcycle from this UTC month's workcycles, YYYY-MM")
 	fl.StringVar(&f.aiCost, "ai-cost", "conversation", "with --month, the AI cost per case: conversation (the assumptions'), list or token (measured per workcycle)")
-	fl.StringVar(&f.addrs, "clickhouse", strings.Join(f.ch.Addrs, ","), "with --month: ClickHouse native address(es), host:port[,host:port]")
-	fl.StringVar(&f.ch.Database, "database", f.ch.Database, "with --month: database name")
-	fl.StringVar(&f.ch.Username, "username", f.ch.Username, "with --month: ClickHouse user")
-	fl.StringVar(&f.ch.PasswordFile, "password-file", "", "with --month: file holding the ClickHouse password (default: $AWUMETER_CLICKHOUSE_PASSWORD)")
+	f.conn.add(fl, "with --month: ")
 	return cmd
 }
 
@@ -220,7 +210,7 @@ func runROI(ctx context.Context, w io.Writer, f *roiFlags) error {
 		rep.BuildVersus = append(rep.BuildVersus, b)
 	}
 	if f.month != "" {
-		m, err := measureROI(ctx, f, a, rep.Human)
+		m, err := measureROI(ctx, f, a)
 		if err != nil {
 			return err
 		}
@@ -310,49 +300,15 @@ func count(d decimal.Decimal) string {
 
 // measureROI reads the month's roi_inputs (summed over its tenants, or
 // the one --tenant names) and applies the model at the measured rates.
-func measureROI(ctx context.Context, f *roiFlags, a economics.Assumptions, h economics.HumanCost) (*roiMeasured, error) {
-	q, err := chschema.LoadQuery("roi_inputs")
-	if err != nil {
-		return nil, err
-	}
-	sql, args, err := q.Bind(chschema.FilterValues{chschema.FilterMonth: f.month, chschema.FilterTenant: f.tenant})
-	if err != nil {
-		return nil, err
-	}
-	if f.ch.PasswordFile == "" {
-		f.ch.Password = os.Getenv("AWUMETER_CLICKHOUSE_PASSWORD")
-	}
-	conn, err := sink.DialDatabase(ctx, f.ch)
+func measureROI(ctx context.Context, f *roiFlags, a economics.Assumptions) (*roiMeasured, error) {
+	conn, err := f.conn.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	if _, err := migrate.CheckSchema(ctx, conn, f.ch.Database); err != nil {
-		return nil, err
-	}
-	rows, err := conn.Query(ctx, sql, args...)
+	m, err := report.Measure(ctx, conn, f.month, f.tenant)
 	if err != nil {
-		return nil, fmt.Errorf("query roi_inputs: %w", err)
-	}
-	defer rows.Close()
-	m := economics.Measured{ListCost: decimal.Zero, TokenCost: decimal.Zero}
-	for rows.Next() {
-		var month time.Time
-		var tenant string
-		var completed, agent, timed uint64
-		var millis int64
-		var list, token decimal.Decimal
-		if err := rows.Scan(&month, &tenant, &completed, &agent, &timed, &millis, &list, &token); err != nil {
-			return nil, fmt.Errorf("query roi_inputs: %w", err)
-		}
-		m.Completed += int64(completed)
-		m.ResolvedByAgent += int64(agent)
-		m.EscalatedTimed += int64(timed)
-		m.EscalatedHumanMillis += millis
-		m.ListCost, m.TokenCost = m.ListCost.Add(list), m.TokenCost.Add(token)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query roi_inputs: %w", err)
+		return nil, err
 	}
 	if m.Completed == 0 {
 		who := "any tenant"
@@ -361,16 +317,12 @@ func measureROI(ctx context.Context, f *roiFlags, a economics.Assumptions, h eco
 		}
 		return nil, fmt.Errorf("no completed workcycle started in %s for %s: nothing to measure", f.month, who)
 	}
-	out := &roiMeasured{Month: f.month, Tenant: f.tenant, Inputs: m, AICost: a.AICostPerCase, AICostOf: "conversation"}
-	out.R, out.S, out.SMeasured = m.Rates(a)
-	switch f.aiCost {
-	case "list":
-		out.AICost, out.AICostOf = m.CostPerWorkcycle(true), "list price per workcycle"
-	case "token":
-		out.AICost, out.AICostOf = m.CostPerWorkcycle(false), "token cost per workcycle"
+	r := report.NewROI(a, m, f.aiCost)
+	out := &roiMeasured{Month: f.month, Tenant: f.tenant, Inputs: m, R: r.R, S: r.S, SMeasured: r.SMeasured,
+		AICost: r.AICost, AICostOf: "conversation", Blended: r.Blended, Savings: r.Savings}
+	if f.aiCost != report.AICostConversation {
+		out.AICostOf = r.AICostOf
 	}
-	out.Blended = economics.Blended(h.PerCase, out.AICost, out.R, out.S)
-	out.Savings = h.PerCase.Sub(out.Blended)
 	return out, nil
 }
 

@@ -69,8 +69,8 @@ func filteredCases() []filteredCase {
 		// wc3's superseded version started in February; its final one in January.
 		{"work_outcomes", chschema.FilterValues{"month": "2026-02"}, nil},
 		{"work_outcomes", chschema.FilterValues{"month": "2026-01", "tenant": "t1"}, [][]string{
-			row("2026-01-01", "t1", "a1", "", "3", "2", "0.6667", "0.3333", "60", "300", "0.001", "0.05", "2", "487.5", "1", "0.25", "11.5", "3"),
-			row("2026-01-01", "t1", "a2", "", "1", "1", "1", "0", "601", "601", "0.0025", "0.15", "1", "2500", "0", "0", "0", `\N`),
+			row("2026-01-01", "t1", "a1", "", "3", "2", "0.6667", "0.3333", "60", "300", "0.001", "0.05", "2", "0.002", "0.1", "487.5", "1", "0.25", "11.5", "3"),
+			row("2026-01-01", "t1", "a2", "", "1", "1", "1", "0", "601", "601", "0.0025", "0.15", "1", "0.0025", "0.15", "2500", "0", "0", "0", `\N`),
 		}},
 		{"escalation_rate", chschema.FilterValues{"month": "2026-01", "tenant": "t1"}, [][]string{
 			row("2026-01-01", "t1", "a1", "3", "1", "0.3333"),
@@ -90,8 +90,14 @@ func filteredCases() []filteredCase {
 		}},
 		// u4's day is 31 January, not the superseded 1 February.
 		{"tenant_daily_totals", chschema.FilterValues{"month": "2026-02"}, [][]string{
-			row("2026-02-02", "t2", "2", "2", "1", "0", "3000", "1000", "0.012", "20", "0.1"),
+			row("2026-02-02", "t2", "2", "2", "2", "1", "0", "3000", "1000", "0.012", "20", "0.1"),
 		}},
+		// wc3 started on 31 January although a superseded version said 1 February.
+		{"workcycle_cost_distribution", chschema.FilterValues{"month": "2026-02"}, [][]string{
+			row("2026-02-01", "t2", "list", "0.1", "1"),
+			row("2026-02-01", "t2", "token", "0.01", "1"),
+		}},
+		{"workcycle_cost_distribution", chschema.FilterValues{"tenant": "t2", "month": "2026-01"}, nil},
 		{"tenant_monthly_totals", chschema.FilterValues{"month": "2026-01", "tenant": "t1"}, [][]string{
 			row("2026-01-01", "t1", "5", "4", "2", "1", "3600", "850", "0.0045", "50", "0.25"),
 		}},

@@ -153,18 +153,19 @@ func TestBindRefusesAFilterTheQueryDoesNotTake(t *testing.T) {
 // documentation too.
 func TestThePacksFilters(t *testing.T) {
 	want := map[string][]string{
-		"awu_funnel":                {"month", "tenant"},
-		"cost_per_workcycle":        {"month", "tenant"},
-		"escalation_rate":           {"month", "tenant"},
-		"inference_to_work":         {"month", "tenant"},
-		"model_cost_monthly":        {"month", "tenant"},
-		"most_expensive_workcycles": {"month", "tenant"},
-		"retry_inflation":           {"tenant"},
-		"roi_inputs":                {"month", "tenant"},
-		"tenant_daily_totals":       {"month", "tenant"},
-		"tenant_monthly_totals":     {"month", "tenant"},
-		"tool_success_rate":         {"month", "tenant"},
-		"work_outcomes":             {"month", "tenant"},
+		"awu_funnel":                  {"month", "tenant"},
+		"cost_per_workcycle":          {"month", "tenant"},
+		"escalation_rate":             {"month", "tenant"},
+		"inference_to_work":           {"month", "tenant"},
+		"model_cost_monthly":          {"month", "tenant"},
+		"most_expensive_workcycles":   {"month", "tenant"},
+		"retry_inflation":             {"tenant"},
+		"roi_inputs":                  {"month", "tenant"},
+		"tenant_daily_totals":         {"month", "tenant"},
+		"workcycle_cost_distribution": {"month", "tenant"},
+		"tenant_monthly_totals":       {"month", "tenant"},
+		"tool_success_rate":           {"month", "tenant"},
+		"work_outcomes":               {"month", "tenant"},
 	}
 	qs, err := Queries()
 	if err != nil {

@@ -1,13 +1,15 @@
--- Daily totals per tenant: AWUs, actions, tokens, token cost, credits and list cost.
+-- Daily totals per tenant: AWUs, attempts, actions, tokens, token cost, credits and list cost.
 -- From the daily rollup table, read as the usage_daily view reads it (per
 -- tenant and UTC day, the snapshot with the highest slice_version), with the
 -- filters inside, so that --month and --tenant read only their days; an AWU
--- counts on the day of its first event.
+-- counts on the day of its first event, with all its attempts (retries
+-- included: attempts / awus is the day's retry inflation).
 SELECT
     day,
     tenant_id,
     sum(awus)                        AS awus,
     sum(awus_succeeded)              AS awus_succeeded,
+    toInt64(sum(attempts))           AS attempts,
     sum(actions)                     AS actions,
     sum(voice_actions)               AS voice_actions,
     toInt64(sum(input_tokens))       AS input_tokens,
