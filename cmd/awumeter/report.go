@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/renameio/v2"
 	"github.com/shopspring/decimal"
@@ -71,9 +74,18 @@ func runReport(cmd *cobra.Command, f *reportFlags) error {
 		if err != nil {
 			return err
 		}
-		o.Assumptions, o.AssumptionsSource = file.For(f.tenant), filepath.Base(f.economics)
+		o.Assumptions = file.For(f.tenant)
+		o.AssumptionsSource = filepath.Base(f.economics) + ", default section"
+		if _, ok := file.Tenants[f.tenant]; ok && f.tenant != "" {
+			o.AssumptionsSource = filepath.Base(f.economics) + ", section of tenant " + f.tenant
+		}
 	}
 	if err := o.Validate(); err != nil {
+		return err
+	}
+	// Refuse an output that cannot be written before reading anything.
+	out, err := outputTarget(f.output)
+	if err != nil {
 		return err
 	}
 	ctx := cmd.Context()
@@ -87,24 +99,96 @@ func runReport(cmd *cobra.Command, f *reportFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.output == "-" {
-		return report.WriteHTML(cmd.OutOrStdout(), r)
+	write := func(w io.Writer) error { return report.WriteHTML(w, r) }
+	var n int64
+	switch {
+	case out.stdout:
+		return write(cmd.OutOrStdout())
+	case out.special:
+		n, err = writeFile(out.path, write)
+	default:
+		n, err = writeFileAtomically(out.path, write)
 	}
-	n, err := writeFileAtomically(f.output, func(w io.Writer) error { return report.WriteHTML(w, r) })
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", textsafe.Terminal(f.output), err)
 	}
-	fmt.Fprintf(stderr, "wrote %s (%d KiB): %s closed workcycles, %s AWUs, token cost %s, list price %s\n",
+	fmt.Fprintf(stderr, "wrote %s (%d KiB): closed workcycles %s, AWUs %s, token cost %s, list price %s\n",
 		textsafe.Terminal(f.output), (n+1023)/1024, count(decimal.NewFromInt(r.Totals.Workcycles)), count(decimal.NewFromInt(r.Totals.AWUs)),
-		usd(r.Totals.TokenCost), usd(r.Totals.ListCost))
+		usdGrouped(r.Totals.TokenCost), usdGrouped(r.Totals.ListCost))
 	return nil
+}
+
+// output is where a report goes.
+type output struct {
+	path    string // the file to write: --output with its symbolic links resolved
+	stdout  bool   // --output -
+	special bool   // a device or a pipe, such as /dev/stdout: written in place, never replaced
+}
+
+// outputTarget checks --output before any query runs: a directory, a
+// missing directory or an empty name is an error. A symbolic link is
+// followed, so the file it points to gets the report and the link stays.
+func outputTarget(name string) (output, error) {
+	switch name {
+	case "":
+		return output{}, errors.New("--output is empty; name a file, or - for stdout")
+	case "-":
+		return output{stdout: true}, nil
+	}
+	path := name
+	if resolved, err := filepath.EvalSymlinks(name); err == nil {
+		path = resolved
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return output{}, fmt.Errorf("--output %s: %w", textsafe.Terminal(name), err)
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir():
+		return output{}, fmt.Errorf("--output %s is a directory; name a file in it", textsafe.Terminal(name))
+	case err == nil && !st.Mode().IsRegular():
+		return output{path: path, special: true}, nil
+	case err == nil:
+		return output{path: path}, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return output{}, fmt.Errorf("--output %s: %w", textsafe.Terminal(name), err)
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return output{}, fmt.Errorf("--output %s: directory %s does not exist", textsafe.Terminal(name), textsafe.Terminal(dir))
+	}
+	return output{path: path}, nil
+}
+
+// writeFile writes to a file that is not replaced, such as a device.
+func writeFile(path string, write func(io.Writer) error) (int64, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return 0, err
+	}
+	cw := &countingWriter{w: f}
+	if err := write(cw); err != nil {
+		f.Close()
+		return 0, err
+	}
+	return cw.n, f.Close()
+}
+
+// usdGrouped writes an amount rounded to the cent with thousands separators.
+func usdGrouped(d decimal.Decimal) string {
+	whole, frac, _ := strings.Cut(d.Round(2).StringFixed(2), ".")
+	sign := ""
+	if strings.HasPrefix(whole, "-") {
+		sign, whole = "-", whole[1:]
+	}
+	return sign + "$" + count(decimal.RequireFromString(whole)) + "." + frac
 }
 
 // writeFileAtomically writes path through a temporary file beside it,
 // renamed over path once write succeeded and the data is synced: a
-// failure leaves no partial file. It returns the bytes written.
+// failure leaves no partial file. A file replaced keeps its permissions;
+// a new one gets 0644. It returns the bytes written.
 func writeFileAtomically(path string, write func(io.Writer) error) (int64, error) {
-	pf, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
+	pf, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644), renameio.WithExistingPermissions())
 	if err != nil {
 		return 0, err
 	}

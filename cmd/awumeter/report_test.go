@@ -69,7 +69,7 @@ func TestReportWritesTheMonth(t *testing.T) {
 		t.Fatalf("%v: %s", err, errOut)
 	}
 	if !strings.Contains(errOut, "reading work_outcomes\n") ||
-		!strings.Contains(errOut, "acme.html (") || !strings.Contains(errOut, "KiB): 1 closed workcycles, 1 AWUs, token cost $0.04, list price $0.00\n") {
+		!strings.Contains(errOut, "acme.html (") || !strings.Contains(errOut, "KiB): closed workcycles 1, AWUs 1, token cost $0.04, list price $0.00\n") {
 		t.Errorf("stderr:\n%s", errOut)
 	}
 	page, err := os.ReadFile(file)
@@ -94,5 +94,49 @@ func TestReportWritesTheMonth(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("files left in the output directory: %v", entries)
+	}
+
+	// A symbolic link is followed: its target gets the report, the link stays.
+	target, link := filepath.Join(dir, "target.html"), filepath.Join(dir, "link.html")
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := execute(t, append([]string{"report", "--month", "2026-10", "--output", link}, conn...)...); err != nil {
+		t.Fatalf("%v: %s", err, errOut)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", st, err)
+	}
+	if b, _ := os.ReadFile(target); !strings.HasPrefix(string(b), "<!DOCTYPE html>") {
+		t.Errorf("the link's target holds %.40q", b)
+	}
+	if st, _ := os.Stat(target); st.Mode().Perm() != 0o600 {
+		t.Errorf("the replaced file's permissions are %v, want its own 0600", st.Mode().Perm())
+	}
+	// A device is written in place, never replaced.
+	if _, errOut, err := execute(t, append([]string{"report", "--month", "2026-10", "--output", os.DevNull}, conn...)...); err != nil {
+		t.Fatalf("%v: %s", err, errOut)
+	}
+	if st, err := os.Stat(os.DevNull); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("%s is no longer a device: %v %v", os.DevNull, st, err)
+	}
+}
+
+// An output that cannot be written is refused before any query: these
+// point at a server that is not there, and fail on --output first.
+func TestReportRefusesABadOutputFirst(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ output, want string }{
+		{"", "--output is empty"},
+		{dir, "is a directory"},
+		{filepath.Join(dir, "missing", "r.html"), "directory " + filepath.Join(dir, "missing") + " does not exist"},
+	} {
+		_, _, err := execute(t, "report", "--month", "2026-10", "--output", c.output, "--clickhouse", "127.0.0.1:1")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("--output %q: %v, want %q", c.output, err, c.want)
+		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -28,14 +30,17 @@ const chartsPerReport = 8
 // headless Chromium (TestWriteHTMLOfTheKnownDatabase loads one built from
 // ClickHouse the same way).
 func TestReportRendersInChromium(t *testing.T) {
-	for _, tenant := range []string{"acme", ""} {
+	// Names of 2,000 characters and amounts of 16 digits must neither
+	// widen the page nor be cut off in the headline.
+	huge := sample("")
+	long := strings.Repeat("tenant-with-a-very-long-name-", 70)
+	huge.Outcomes[0].Tenant, huge.Agents[0].Agent, huge.Tools[0].Tool = long, long, long
+	huge.Totals.TokenCost = decimal.RequireFromString("1599999999999986.78")
+	huge.Totals.AWUs = 9_000_000_000_000_000_000
+	for name, r := range map[string]*Report{"sample-acme": sample("acme"), "sample-every-tenant": sample(""), "sample-long-names": huge} {
 		var buf bytes.Buffer
-		if err := WriteHTML(&buf, sample(tenant)); err != nil {
+		if err := WriteHTML(&buf, r); err != nil {
 			t.Fatal(err)
-		}
-		name := "sample-" + tenant
-		if tenant == "" {
-			name = "sample-every-tenant"
 		}
 		browse(t, name, buf.String())
 	}
@@ -60,14 +65,23 @@ func browse(t *testing.T, name, html string) {
 	if got.Injected {
 		t.Errorf("%s: a name made an element of the page", name)
 	}
+	if got.PageWidth > got.WindowWidth {
+		t.Errorf("%s: the page is %d px wide in a %d px window", name, got.PageWidth, got.WindowWidth)
+	}
+	if got.Clipped != "" {
+		t.Errorf("%s: headline figures cut off: %s", name, got.Clipped)
+	}
 }
 
 // loaded is what load finds in a page.
 type loaded struct {
-	Charts   int  `json:"charts"`
-	Canvases int  `json:"canvases"`
-	Drawn    int  `json:"drawn"`
-	Injected bool `json:"injected"`
+	Charts      int    `json:"charts"`
+	Canvases    int    `json:"canvases"`
+	Drawn       int    `json:"drawn"`
+	Injected    bool   `json:"injected"`
+	PageWidth   int    `json:"page_width"`
+	WindowWidth int    `json:"window_width"`
+	Clipped     string `json:"clipped"` // headline values wider than their box
 }
 
 // load opens html in Chromium and returns what the page shows and every
@@ -183,6 +197,10 @@ func load(t *testing.T, name, html string) (loaded, []string) {
 			canvases: canvases.length,
 			drawn: drawn.length,
 			injected: document.querySelectorAll("img, script[src], link, iframe").length > 0,
+			page_width: document.documentElement.scrollWidth,
+			window_width: window.innerWidth,
+			clipped: Array.from(document.querySelectorAll(".kpi .value"))
+				.filter(v => v.scrollWidth > v.clientWidth).map(v => v.textContent).join(" "),
 		};
 	})()`))
 	if err != nil {

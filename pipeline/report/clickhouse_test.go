@@ -192,7 +192,8 @@ func TestWriteHTMLOfTheKnownDatabase(t *testing.T) {
 		"<td>$0.01–$0.02</td><td>1</td><td>0</td>",
 		"<td>$0.02–$0.05</td><td>0</td><td>0</td>",
 		"<td>2026-10-02</td><td>0</td><td>0</td><td>0</td><td>0</td><td>$0.00</td><td>$0.00</td>",
-		"<td>refund</td><td>2</td><td>1</td><td>50.0%</td><td>4</td><td>25.0%</td>",
+		`<td class="name">refund</td><td>2</td><td>1</td><td>50.0%</td><td>4</td><td>25.0%</td>`,
+		"<td>2026-10-04</td><td>2</td><td>4</td><td>4,300</td><td>830</td><td>$0.504</td><td>$0.15</td><td>2.00</td><td>2565.00</td>",
 		`<span class="value">66.7%</span><span class="label">R: resolved by the agent alone (2 of 3)</span>`,
 		`<span class="value">$3.67</span><span class="label">blended cost per case</span>`,
 	} {
@@ -200,7 +201,24 @@ func TestWriteHTMLOfTheKnownDatabase(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
+	if strings.Contains(page, `class="banner"`) {
+		t.Error("October is over by 1 November, yet the page says it is not")
+	}
 	browse(t, "known-database", page)
+
+	// Built on 20 October, the report says the month is not over.
+	r, err = Build(ctx, ch.Conn, Options{Month: "2026-10", Tenant: "acme", Assumptions: economics.DefaultAssumptions(),
+		Now: time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if err := WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.InProgress || !strings.Contains(buf.String(), `<p class="banner">October 2026 was not over when this report was made`) {
+		t.Errorf("in progress %v, and the page has no banner", r.InProgress)
+	}
 }
 
 func sameJSON(t *testing.T, got, want any) bool { return js(t, got) == js(t, want) }

@@ -38,6 +38,10 @@ var pageTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 	"per":       per,
 	"seconds":   seconds,
 	"label":     func(s string) string { return orNone(s) },
+	"tokensPerAWU": func(d Day) string {
+		return perDec(decimal.NewFromInt(d.InputTokens).Add(decimal.NewFromInt(d.OutputTokens)), d.AWUs)
+	},
+	"shellQuote": shellQuote,
 }).ParseFS(assets, "assets/report.html.tmpl"))
 
 // pageData is what the template sees.
@@ -55,6 +59,8 @@ type pageData struct {
 	ChartJSVersion string
 	ToolsHeight    int
 	OutcomesHeight int
+	// OutcomesCharted is how many rows of the outcomes the chart shows.
+	OutcomesCharted int
 }
 
 type bucketRow struct {
@@ -103,7 +109,8 @@ func WriteHTML(w io.Writer, r *Report) error {
 	d.CSS, d.Data, d.ChartJS, d.App = template.CSS(css), template.JS(data), template.JS(chartJS), template.JS(app)
 	d.CSP = "default-src 'none'; script-src " + scriptHash(chartJS) + " " + scriptHash(app) + "; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 	d.ToolsHeight = barsHeight(len(r.Tools), 2)
-	d.OutcomesHeight = barsHeight(min(len(r.Outcomes), 25), 3)
+	d.OutcomesCharted = min(len(r.Outcomes), outcomesCharted)
+	d.OutcomesHeight = barsHeight(d.OutcomesCharted, 3)
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, d); err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -122,6 +129,11 @@ type bucketView struct {
 	CostBucket
 	Label string `json:"label"`
 }
+
+// outcomesCharted is how many outcome rows the chart shows at most (the
+// ones with the most completed workcycles; report.js reads it from the canvas's
+// data-rows attribute).
+const outcomesCharted = 25
 
 var sourceMapRe = regexp.MustCompile(`(?m)^//# sourceMappingURL=\S*\s*$`)
 
@@ -215,11 +227,13 @@ func ratio(a, b int64) string {
 }
 
 // per is a/b with two decimals, "–" when b is 0.
-func per(a, b int64) string {
+func per(a, b int64) string { return perDec(decimal.NewFromInt(a), b) }
+
+func perDec(a decimal.Decimal, b int64) string {
 	if b == 0 {
 		return "–"
 	}
-	return decimal.NewFromInt(a).DivRound(decimal.NewFromInt(b), 2).StringFixed(2)
+	return a.DivRound(decimal.NewFromInt(b), 2).StringFixed(2)
 }
 
 // seconds writes a duration in seconds as 45s, 12m 5s or 3h 2m.
@@ -239,6 +253,16 @@ func orDash[T any](v *T, f func(T) string) string {
 		return "–"
 	}
 	return f(*v)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:/@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func orNone(s string) string {

@@ -41,6 +41,9 @@ func Build(ctx context.Context, conn driver.Conn, o Options, progress func(query
 	r := &Report{Month: o.Month, Tenant: o.Tenant, Database: o.Database, GeneratedAt: now.UTC().Truncate(time.Second),
 		AssumptionsSource: source, Version: o.Version, Days: []Day{}, CostBuckets: []CostBucket{}, Agents: []AgentFunnel{}, Tools: []Tool{}, Outcomes: []Outcome{}}
 	r.Totals.TokenCost, r.Totals.ListCost = decimal.Zero, decimal.Zero
+	if first, err := time.Parse("2006-01", o.Month); err == nil {
+		r.InProgress = now.Before(first.AddDate(0, 1, 0))
+	}
 	run := func(name string, each func(row) error) error {
 		if progress != nil {
 			progress(name)
@@ -170,6 +173,8 @@ func Build(ctx context.Context, conn driver.Conn, o Options, progress func(query
 	}); err != nil {
 		return nil, err
 	}
+
+	slices.SortStableFunc(r.Outcomes, func(a, b Outcome) int { return cmpInt(b.Completed, a.Completed) })
 
 	if progress != nil {
 		progress("roi_inputs")
@@ -505,4 +510,14 @@ func fillDays(month string, days []Day) []Day {
 		out = append(out, d)
 	}
 	return out
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

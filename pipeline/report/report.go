@@ -87,6 +87,9 @@ type Report struct {
 	GeneratedAt       time.Time `json:"generated_at"`
 	AssumptionsSource string    `json:"assumptions_source"`
 	Version           string    `json:"awumeter_version,omitempty"`
+	// InProgress is true when the report was built before the month
+	// ended: its figures will still change.
+	InProgress bool `json:"in_progress"`
 
 	Totals Totals `json:"totals"`
 	// Days are the month's days from the 1st to the last one with AWUs,
@@ -105,7 +108,8 @@ type Report struct {
 	// (tool_success_rate).
 	Tools []Tool `json:"tools"`
 	// Outcomes are the completed workcycles per tenant, agent and outcome
-	// type (work_outcomes).
+	// type (work_outcomes), the most completed first, then in the query's
+	// order (tenant, agent, outcome type).
 	Outcomes []Outcome `json:"outcomes"`
 	// ROI is the model at the measured rates (roi_inputs); nil when no
 	// workcycle completed in the month.

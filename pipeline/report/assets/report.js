@@ -18,7 +18,13 @@
   Chart.defaults.color = "#5b6476";
 
   function num(s) { return s === null || s === undefined ? null : Number(s); }
-  function label(s) { return s === "" ? "(none)" : s; }
+  // Names come from data and may be long; charts show the first 40
+  // characters, the tables all of them.
+  function label(s) {
+    if (s === "") { return "(none)"; }
+    return s.length > 40 ? s.slice(0, 39) + "…" : s;
+  }
+  var counts = { beginAtZero: true, ticks: { precision: 0 } };
 
   function draw(id, config) {
     var el = document.getElementById(id);
@@ -46,7 +52,7 @@
         { label: "by list price", data: data.cost_buckets.map(function (b) { return b.list; }), backgroundColor: colors.list }
       ]
     },
-    options: { scales: { y: { beginAtZero: true, title: { display: true, text: "workcycles" } } } }
+    options: { scales: { y: Object.assign({ title: { display: true, text: "workcycles" } }, counts) } }
   });
 
   var days = data.days.map(function (d) { return d.day; });
@@ -73,7 +79,7 @@
       datasets: [{ label: "AWUs", data: [f.attempted, f.succeeded, f.validated, f.rolled_back, f.failed],
         backgroundColor: [colors.muted, colors.good, colors.token, colors.warn, colors.bad] }]
     },
-    options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true } } }
+    options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: counts } }
   });
 
   draw("chart-tools", {
@@ -108,7 +114,8 @@
     options: { scales: { y: { beginAtZero: true } } }
   });
 
-  var outcomes = data.outcomes.slice().sort(function (a, b) { return b.completed - a.completed; }).slice(0, 25);
+  var outcomesCanvas = document.getElementById("chart-outcomes");
+  var outcomes = data.outcomes.slice(0, outcomesCanvas ? Number(outcomesCanvas.dataset.rows) : 0); // the most completed first
   draw("chart-outcomes", {
     type: "bar",
     data: {
