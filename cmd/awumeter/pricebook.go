@@ -65,10 +65,14 @@ func newPricebookImportCmd() *cobra.Command {
 		Short: "Convert LiteLLM's model_prices_and_context_window.json into a price book",
 		Long: `Convert a price map in the format of LiteLLM's
 model_prices_and_context_window.json into price book YAML, one model per
-entry. Per-token prices become exact prices per 1M tokens. Entries without an
-input and an output price, and entries that do not price text tokens, are
-skipped and listed on stderr. Check the result, add aliases and patterns, and
-pass it with --pricebook.`,
+entry. Per-token prices become exact prices per 1M tokens, and every
+*_above_<N>k_tokens, *_above_<N>m_tokens and *_above_<N>_tokens price becomes
+a long-context tier above N input tokens. Entries without an input and an
+output price, and entries that do not price text tokens, are skipped and
+listed on stderr. So is every field of an imported entry that a price book
+cannot represent (per-second, per-image, batch prices, ...), with the
+model's name. Check the result, add aliases and patterns, and pass it with
+--pricebook.`,
 		Example: `  awumeter pricebook import --litellm model_prices_and_context_window.json \
     --include '^(gemini|claude)' --effective-from 2026-11-01 --output pricebook.yaml`,
 		Args: cobra.NoArgs,
@@ -103,9 +107,13 @@ pass it with --pricebook.`,
 			}
 			stderr := cmd.ErrOrStderr()
 			for _, s := range report.Skipped {
-				fmt.Fprintf(stderr, "skipped %q: %s\n", s.Name, s.Reason)
+				fmt.Fprintf(stderr, "skipped %q: %s\n", s.Name, textsafe.Terminal(s.Reason)) // %q escapes controls
 			}
-			fmt.Fprintf(stderr, "imported %d models, skipped %d\n", report.Imported, len(report.Skipped))
+			for _, w := range report.Warnings {
+				fmt.Fprintf(stderr, "warning %q: %s not imported: %s\n", w.Name, textsafe.Terminal(w.Field), textsafe.Terminal(w.Reason))
+			}
+			fmt.Fprintf(stderr, "imported %d models, skipped %d models and %d fields of imported models\n",
+				report.Imported, len(report.Skipped), len(report.Warnings))
 			return writePricebookOutput(cmd.OutOrStdout(), output, out)
 		},
 	}

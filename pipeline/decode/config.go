@@ -98,6 +98,10 @@ type OTLPConfig struct {
 	AWUAttribute string `yaml:"awu_attribute"`
 	// AttemptAttribute carries attempt, overriding the default "awu.attempt".
 	AttemptAttribute string `yaml:"attempt_attribute"`
+	// Conventions are the GenAI span conventions the topic's spans follow,
+	// tried in order (see span mapping in docs/contract.md); empty means
+	// all of Conventions(), in that order.
+	Conventions []Convention `yaml:"conventions"`
 }
 
 // DefaultConfig returns the configuration used when a topic sets nothing.
@@ -138,6 +142,7 @@ func (c Config) Validate() error {
 	if err := c.TimeBounds.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, validateConventions(c.OTLP.Conventions)...)
 	if err := c.OTLP.Validate(); err != nil {
 		errs = append(errs, err)
 	}

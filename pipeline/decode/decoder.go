@@ -75,9 +75,9 @@ type Result struct {
 // Ignored counts OTLP spans that are valid but carry nothing to meter. They
 // are counted, never dead-lettered.
 type Ignored struct {
-	NotGenAI        int `json:"not_gen_ai"`        // no gen_ai.operation.name: HTTP, database, framework spans
-	InvokeAgent     int `json:"invoke_agent"`      // invoke_agent: totals of child spans, not priced twice
-	OtherOperation  int `json:"other_operation"`   // other gen-ai operations, e.g. embeddings, create_agent
+	NotGenAI        int `json:"not_gen_ai"`        // no operation and no token count of any configured convention: HTTP, database, framework spans
+	InvokeAgent     int `json:"invoke_agent"`      // invoke_agent, OpenInference AGENT and CHAIN: totals of child spans, not priced twice
+	OtherOperation  int `json:"other_operation"`   // other operations without token counts, e.g. create_agent, RETRIEVER
 	FailedModelCall int `json:"failed_model_call"` // model call with an error status and no token usage
 }
 
@@ -119,9 +119,9 @@ func New(format string, cfg Config, set Settings) (Decoder, error) {
 	case FormatCloudEvents:
 		return &cloudEventsDecoder{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim}, nil
 	case FormatOTLPProto:
-		return &otlpProtoDecoder{otlpMapper{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim, cfg: cfg.OTLP}}, nil
+		return &otlpProtoDecoder{otlpMapper{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim, cfg: cfg.OTLP, profiles: resolveProfiles(cfg.OTLP.Conventions)}}, nil
 	default:
-		return &otlpJSONDecoder{otlpMapper{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim, cfg: cfg.OTLP}}, nil
+		return &otlpJSONDecoder{otlpMapper{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim, cfg: cfg.OTLP, profiles: resolveProfiles(cfg.OTLP.Conventions)}}, nil
 	}
 }
 

@@ -14,9 +14,14 @@
 //     (application/cloudevents+json) or binary mode (ce_* headers, the event
 //     object in the value). event_id is source + " " + id.
 //   - otlp_proto, otlp_json: OTLP trace exports as the OpenTelemetry
-//     Collector's Kafka exporter writes them. Model-call and tool spans
-//     become token_usage and tool_invocation events; other spans are counted
-//     in Result.Ignored.
+//     Collector's Kafka exporter writes them, read under the GenAI
+//     conventions the topic lists (Conventions: otel-genai, openinference,
+//     openllmetry, each a table from attributes to event fields in
+//     conventions.go). Model-call, embeddings and tool spans become
+//     token_usage and tool_invocation events; spans with token counts but
+//     no priced operation are priced by their model, or rejected
+//     (usage_without_operation) without one; other spans are counted in
+//     Result.Ignored.
 //
 // A rejected record never stops the pipeline: the caller counts
 // Result.Rejections by Reason and sends the record to the dead letters once

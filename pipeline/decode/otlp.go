@@ -3,40 +3,66 @@ package decode
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/awumeter/awumeter/pipeline/event"
 )
 
 // Semantic-convention attribute names the OTLP decoders read.
 const (
-	attrOperationName   = "gen_ai.operation.name"
-	attrProviderName    = "gen_ai.provider.name"
-	attrSystem          = "gen_ai.system" // deprecated for gen_ai.provider.name
-	attrRequestModel    = "gen_ai.request.model"
-	attrResponseModel   = "gen_ai.response.model"
-	attrInputTokens     = "gen_ai.usage.input_tokens"
-	attrOutputTokens    = "gen_ai.usage.output_tokens"
-	attrPromptTokens    = "gen_ai.usage.prompt_tokens"     // deprecated for input_tokens
-	attrCompletionToks  = "gen_ai.usage.completion_tokens" // deprecated for output_tokens
-	attrCacheRead       = "gen_ai.usage.cache_read.input_tokens"
-	attrCacheCreation   = "gen_ai.usage.cache_creation.input_tokens"
-	attrReasoning       = "gen_ai.usage.reasoning.output_tokens"
-	attrToolName        = "gen_ai.tool.name"
-	attrToolCallID      = "gen_ai.tool.call.id"
-	attrAgentID         = "gen_ai.agent.id"
-	attrAgentName       = "gen_ai.agent.name"
-	attrConversationID  = "gen_ai.conversation.id"
-	attrErrorType       = "error.type"
-	attrChannel         = "awu.channel"
-	statusCodeError     = 2 // STATUS_CODE_ERROR
-	opChat              = "chat"
-	opGenerateContent   = "generate_content"
-	opTextCompletion    = "text_completion"
-	opExecuteTool       = "execute_tool"
-	opInvokeAgent       = "invoke_agent"
-	rejectedSpanIDLimit = 16 // hex digits of a span id quoted in details
+	attrOperationName  = "gen_ai.operation.name"
+	attrProviderName   = "gen_ai.provider.name"
+	attrSystem         = "gen_ai.system" // deprecated for gen_ai.provider.name
+	attrRequestModel   = "gen_ai.request.model"
+	attrResponseModel  = "gen_ai.response.model"
+	attrInputTokens    = "gen_ai.usage.input_tokens"
+	attrOutputTokens   = "gen_ai.usage.output_tokens"
+	attrPromptTokens   = "gen_ai.usage.prompt_tokens"     // deprecated for input_tokens
+	attrCompletionToks = "gen_ai.usage.completion_tokens" // deprecated for output_tokens
+	attrCacheRead      = "gen_ai.usage.cache_read.input_tokens"
+	attrCacheCreation  = "gen_ai.usage.cache_creation.input_tokens"
+	attrReasoning      = "gen_ai.usage.reasoning.output_tokens"
+	attrToolName       = "gen_ai.tool.name"
+	attrToolCallID     = "gen_ai.tool.call.id"
+	attrAgentID        = "gen_ai.agent.id"
+	attrAgentName      = "gen_ai.agent.name"
+	attrConversationID = "gen_ai.conversation.id"
+	attrErrorType      = "error.type"
+	attrChannel        = "awu.channel"
+
+	// Variant names of the same counts, seen from instrumentations.
+	attrCacheWrite        = "gen_ai.usage.cache_write.input_tokens"
+	attrCacheReadFlat     = "gen_ai.usage.cache_read_input_tokens"     // Anthropic's usage field names
+	attrCacheCreationFlat = "gen_ai.usage.cache_creation_input_tokens" // Anthropic's usage field names
+	attrInputCached       = "gen_ai.usage.input_tokens.cached"
+	attrInputCacheWrite   = "gen_ai.usage.input_tokens.cache_write"
+	attrReasoningTokens   = "gen_ai.usage.reasoning_tokens"
+	attrGenAITotal        = "gen_ai.usage.total_tokens"
+
+	// OpenLLMetry.
+	attrLLMRequestType = "llm.request.type"
+	attrLLMUsageTotal  = "llm.usage.total_tokens"
+
+	// OpenInference.
+	attrOISpanKind       = "openinference.span.kind"
+	attrOIModel          = "llm.model_name"
+	attrOIProvider       = "llm.provider"
+	attrOISystem         = "llm.system"
+	attrOIPrompt         = "llm.token_count.prompt"
+	attrOICompletion     = "llm.token_count.completion"
+	attrOITotal          = "llm.token_count.total"
+	attrOICacheRead      = "llm.token_count.prompt_details.cache_read"
+	attrOICacheWrite     = "llm.token_count.prompt_details.cache_write"
+	attrOIReasoning      = "llm.token_count.completion_details.reasoning"
+	attrOIEmbeddingModel = "embedding.model_name"
+	attrOIToolName       = "tool.name"
+	attrOIToolCallID     = "tool_call.id"
+	attrSessionID        = "session.id"
+	statusCodeError      = 2  // STATUS_CODE_ERROR
+	rejectedSpanIDLimit  = 16 // hex digits of a span id quoted in details
 )
 
 type attrKind uint8
@@ -89,6 +115,29 @@ const (
 	slotConversationID
 	slotErrorType
 	slotChannel
+	slotCacheWrite
+	slotCacheReadFlat
+	slotCacheCreationFlat
+	slotInputCached
+	slotInputCacheWrite
+	slotReasoningTokens
+	slotGenAITotal
+	slotLLMRequestType
+	slotLLMUsageTotal
+	slotOISpanKind
+	slotOIModel
+	slotOIProvider
+	slotOISystem
+	slotOIPrompt
+	slotOICompletion
+	slotOITotal
+	slotOICacheRead
+	slotOICacheWrite
+	slotOIReasoning
+	slotOIEmbeddingModel
+	slotOIToolName
+	slotOIToolCallID
+	slotSessionID
 	slotTenant // configured names from here on
 	slotWorkcycle
 	slotAWU
@@ -139,6 +188,52 @@ func fixedSlot(key string) (attrSlot, bool) {
 		return slotErrorType, true
 	case attrChannel:
 		return slotChannel, true
+	case attrCacheWrite:
+		return slotCacheWrite, true
+	case attrCacheReadFlat:
+		return slotCacheReadFlat, true
+	case attrCacheCreationFlat:
+		return slotCacheCreationFlat, true
+	case attrInputCached:
+		return slotInputCached, true
+	case attrInputCacheWrite:
+		return slotInputCacheWrite, true
+	case attrReasoningTokens:
+		return slotReasoningTokens, true
+	case attrGenAITotal:
+		return slotGenAITotal, true
+	case attrLLMRequestType:
+		return slotLLMRequestType, true
+	case attrLLMUsageTotal:
+		return slotLLMUsageTotal, true
+	case attrOISpanKind:
+		return slotOISpanKind, true
+	case attrOIModel:
+		return slotOIModel, true
+	case attrOIProvider:
+		return slotOIProvider, true
+	case attrOISystem:
+		return slotOISystem, true
+	case attrOIPrompt:
+		return slotOIPrompt, true
+	case attrOICompletion:
+		return slotOICompletion, true
+	case attrOITotal:
+		return slotOITotal, true
+	case attrOICacheRead:
+		return slotOICacheRead, true
+	case attrOICacheWrite:
+		return slotOICacheWrite, true
+	case attrOIReasoning:
+		return slotOIReasoning, true
+	case attrOIEmbeddingModel:
+		return slotOIEmbeddingModel, true
+	case attrOIToolName:
+		return slotOIToolName, true
+	case attrOIToolCallID:
+		return slotOIToolCallID, true
+	case attrSessionID:
+		return slotSessionID, true
 	}
 	return 0, false
 }
@@ -253,6 +348,7 @@ type otlpMapper struct {
 	bounds   bounds
 	limits   limits
 	cfg      OTLPConfig
+	profiles []*profile // the configured conventions, in order
 }
 
 // slotKey is the attribute name of slot s, for rejection details.
@@ -275,6 +371,11 @@ var fixedSlotKeys = [numFixedSlots]string{
 	attrInputTokens, attrOutputTokens, attrPromptTokens, attrCompletionToks, attrCacheRead,
 	attrCacheCreation, attrReasoning, attrToolName, attrToolCallID, attrAgentID, attrAgentName,
 	attrConversationID, attrErrorType, attrChannel,
+	attrCacheWrite, attrCacheReadFlat, attrCacheCreationFlat, attrInputCached, attrInputCacheWrite,
+	attrReasoningTokens, attrGenAITotal, attrLLMRequestType, attrLLMUsageTotal,
+	attrOISpanKind, attrOIModel, attrOIProvider, attrOISystem, attrOIPrompt, attrOICompletion, attrOITotal,
+	attrOICacheRead, attrOICacheWrite, attrOIReasoning, attrOIEmbeddingModel, attrOIToolName, attrOIToolCallID,
+	attrSessionID,
 }
 
 // str looks an identity attribute up on the span, then on its resource.
@@ -309,29 +410,56 @@ func (m *otlpMapper) count(sv *spanView, s attrSlot) (int64, bool, Rejection) {
 }
 
 // span maps one span, appending its event to dst or recording why not.
+//
+// The span is read with the first configured convention whose operation
+// attribute it has, else the first whose token counts it has. A model
+// call, an embeddings call or a tool call becomes an event. A span whose
+// operation is unknown or missing, or is defined but not a paid call, is
+// still a model call when it has token counts and a model; with token
+// counts and no model it is rejected (usage_without_operation), and
+// without token counts it is ignored. Spans whose totals are those of
+// their children (invoke_agent, AGENT, CHAIN) are ignored.
 func (m *otlpMapper) span(sv *spanView, pos event.Position, dst []event.Event, res *Result) []event.Event {
 	sv.ix = m.index(sv.attrs)
-	op, _ := sv.get(slotOperation)
-	if op.kind != kindString || op.s == "" {
+	p, op := m.profileOf(sv)
+	if p == nil {
 		res.Ignored.NotGenAI++
 		return dst
 	}
-	var typ event.Type
-	switch op.s {
-	case opChat, opGenerateContent, opTextCompletion:
-		typ = event.TypeTokenUsage
-	case opExecuteTool:
-		typ = event.TypeToolInvocation
-	case opInvokeAgent:
+	class := opUnknown
+	if op != "" {
+		class = p.classify(op)
+	}
+	var ev event.Event
+	switch class {
+	case opModelCall, opEmbeddings:
+		ev.Type = event.TypeTokenUsage
+	case opTool:
+		ev.Type = event.TypeToolInvocation
+	case opAggregate:
 		res.Ignored.InvokeAgent++
 		return dst
 	default:
-		res.Ignored.OtherOperation++
-		return dst
+		if !p.hasUsage(sv) {
+			if op == "" {
+				res.Ignored.NotGenAI++
+			} else {
+				res.Ignored.OtherOperation++
+			}
+			return dst
+		}
+		if sv.firstStr(p.model) == "" {
+			what := "no operation attribute " + m.slotKey(p.operation)
+			if op != "" {
+				what = fmt.Sprintf("operation %s %q", m.slotKey(p.operation), clip(s2b(op)))
+			}
+			res.Rejections = append(res.Rejections, reject(ReasonUsageWithoutOperation,
+				"span %s: token counts (%s convention) with %s and no model to price them by", spanLabel(sv.spanID), p.name, what))
+			return dst
+		}
+		ev.Type = event.TypeTokenUsage
 	}
-	var ev event.Event
-	ev.Type = typ
-	if rej, ok := m.fill(sv, &ev, res); !ok {
+	if rej, ok := m.fill(sv, p, class, &ev, res); !ok {
 		if rej.Reason != "" {
 			rej.Detail = "span " + spanLabel(sv.spanID) + ": " + rej.Detail
 			res.Rejections = append(res.Rejections, rej)
@@ -340,6 +468,22 @@ func (m *otlpMapper) span(sv *spanView, pos event.Position, dst []event.Event, r
 	}
 	ev.Source = pos
 	return append(dst, ev)
+}
+
+// profileOf picks the convention to read the span with, and its operation
+// ("" when it has none).
+func (m *otlpMapper) profileOf(sv *spanView) (*profile, string) {
+	for _, p := range m.profiles {
+		if a, ok := sv.get(p.operation); ok && a.kind == kindString && a.s != "" {
+			return p, a.s
+		}
+	}
+	for _, p := range m.profiles {
+		if p.hasUsage(sv) {
+			return p, ""
+		}
+	}
+	return nil, ""
 }
 
 func spanLabel(id []byte) string {
@@ -353,9 +497,10 @@ func spanLabel(id []byte) string {
 	return s
 }
 
-// fill maps a model-call or tool span. It returns ok=false with a zero
-// Rejection for a span that is ignored rather than rejected.
-func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection, bool) {
+// fill maps a model-call or tool span read with convention p; class is
+// its operation's. It returns ok=false with a zero Rejection for a span
+// that is ignored rather than rejected.
+func (m *otlpMapper) fill(sv *spanView, p *profile, class opClass, ev *event.Event, res *Result) (Rejection, bool) {
 	if !validID(sv.traceID, 16) {
 		return reject(ReasonBadID, "trace id must be 16 bytes, not all zero"), false
 	}
@@ -393,6 +538,9 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 	s.add(fTenantID, s2b(tenant))
 
 	conversation := sv.str(slotConversationID)
+	if conversation == "" {
+		conversation = sv.firstStr(p.conversation)
+	}
 	s.add(fConversationID, s2b(conversation))
 	if wc := sv.str(slotWorkcycle); wc != "" {
 		s.add(fWorkcycleID, s2b(wc))
@@ -410,7 +558,7 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 
 	if awu := sv.str(slotAWU); awu != "" {
 		s.add(fAWUID, s2b(awu))
-	} else if call := sv.str(slotToolCallID); call != "" {
+	} else if call := sv.firstStr(p.toolCallID); call != "" {
 		s.add(fAWUID, s2b(call))
 	} else {
 		s.add(fAWUID, spanHex)
@@ -431,9 +579,9 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 	}
 
 	if ev.Type == event.TypeToolInvocation {
-		tool := sv.str(slotToolName)
+		tool := sv.firstStr(p.tool)
 		if tool == "" {
-			return reject(ReasonMissingField, "missing attribute %s", attrToolName), false
+			return reject(ReasonMissingField, "missing attribute %s", m.names(p.tool)), false
 		}
 		s.add(fTool, s2b(tool))
 		if ch := sv.str(slotChannel); ch != "" {
@@ -452,56 +600,81 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 		return Rejection{}, true
 	}
 
-	// Model call.
-	in, haveIn, rej := m.firstCount(sv, slotInput, slotPrompt)
+	// Model call, embeddings, or token counts under another operation.
+	in, haveIn, rej := m.firstCount(sv, p.input)
 	if rej.Reason != "" {
 		return rej, false
 	}
-	out, haveOut, rej := m.firstCount(sv, slotOutput, slotCompletion)
+	out, haveOut, rej := m.firstCount(sv, p.output)
 	if rej.Reason != "" {
 		return rej, false
 	}
-	if !haveIn && !haveOut && failed {
+	total, haveTotal, rej := m.firstCount(sv, p.total)
+	if rej.Reason != "" {
+		return rej, false
+	}
+	if !haveIn && !haveOut && !haveTotal && failed {
 		res.Ignored.FailedModelCall++ // nothing was billed for it
 		return Rejection{}, false
 	}
+	if !haveIn && haveTotal {
+		// Input is what the total leaves of the output; with no output,
+		// an embeddings call's (or another operation's) total is input.
+		switch {
+		case haveOut && out <= total:
+			in, haveIn = total-out, true
+		case !haveOut && class != opModelCall:
+			in, haveIn = total, true
+		}
+	}
+	if !haveOut && haveIn && haveTotal && in <= total {
+		out, haveOut = total-in, true // what the total leaves of the input
+	}
+	if class != opModelCall && (haveIn || haveOut) {
+		// Embeddings have no output; a span under another operation
+		// prices the counts it has.
+		haveIn, haveOut = true, true
+	}
 	if !haveIn {
-		return reject(ReasonMissingField, "missing attribute %s", attrInputTokens), false
+		return reject(ReasonMissingField, "missing attribute %s", m.names(p.input)), false
 	}
 	if !haveOut {
-		return reject(ReasonMissingField, "missing attribute %s", attrOutputTokens), false
+		return reject(ReasonMissingField, "missing attribute %s", m.names(p.output)), false
 	}
 	ev.InputTokens, ev.OutputTokens = in, out
 	for _, c := range [...]struct {
-		slot attrSlot
-		dst  *int64
+		slots []attrSlot
+		dst   *int64
 	}{
-		{slotCacheRead, &ev.CacheReadInputTokens},
-		{slotCacheCreation, &ev.CacheCreationInputTokens},
-		{slotReasoning, &ev.ReasoningTokens},
+		{p.cacheRead, &ev.CacheReadInputTokens},
+		{p.cacheCreation, &ev.CacheCreationInputTokens},
+		{p.reasoning, &ev.ReasoningTokens},
 	} {
-		n, _, rej := m.count(sv, c.slot)
+		n, _, rej := m.firstCount(sv, c.slots)
 		if rej.Reason != "" {
 			return rej, false
 		}
 		*c.dst = n
 	}
+	if !p.inputIncludesCache {
+		// The convention counts cached tokens apart from the input; v1's
+		// input_tokens includes them.
+		sum := ev.InputTokens + ev.CacheReadInputTokens + ev.CacheCreationInputTokens // each at most max_tokens_per_event: no wrap
+		if sum > m.limits.tokens {
+			return reject(ReasonTokensBound, "input tokens %d with the cached tokens of attributes %s and %s (%d) exceed max_tokens_per_event %d",
+				ev.InputTokens, m.names(p.cacheRead), m.names(p.cacheCreation), sum, m.limits.tokens), false
+		}
+		ev.InputTokens = sum
+	}
 	if rej, ok := checkTokens(ev); !ok {
 		return rej, false
 	}
-	model := sv.str(slotResponseModel)
+	model := sv.firstStr(p.model)
 	if model == "" {
-		model = sv.str(slotRequestModel)
-	}
-	if model == "" {
-		return reject(ReasonMissingField, "missing attribute %s or %s", attrResponseModel, attrRequestModel), false
+		return reject(ReasonMissingField, "missing attribute %s", m.names(p.model)), false
 	}
 	s.add(fModel, s2b(model))
-	provider := sv.str(slotProvider)
-	if provider == "" {
-		provider = sv.str(slotSystem)
-	}
-	s.add(fProvider, s2b(provider))
+	s.add(fProvider, s2b(sv.firstStr(p.provider)))
 	if rej, ok := m.limits.checkLengths(&s); !ok {
 		return rej, false
 	}
@@ -509,12 +682,31 @@ func (m *otlpMapper) fill(sv *spanView, ev *event.Event, res *Result) (Rejection
 	return Rejection{}, true
 }
 
-// firstCount reads the current attribute, falling back to its deprecated name.
-func (m *otlpMapper) firstCount(sv *spanView, current, deprecated attrSlot) (int64, bool, Rejection) {
-	if n, ok, rej := m.count(sv, current); ok || rej.Reason != "" {
-		return n, ok, rej
+// firstCount reads the first of the count attributes the span has.
+func (m *otlpMapper) firstCount(sv *spanView, slots []attrSlot) (int64, bool, Rejection) {
+	for _, s := range slots {
+		if n, ok, rej := m.count(sv, s); ok || rej.Reason != "" {
+			return n, ok, rej
+		}
 	}
-	return m.count(sv, deprecated)
+	return 0, false, Rejection{}
+}
+
+// names writes the attribute names of slots for a rejection detail: "a",
+// "a or b", "a, b or c".
+func (m *otlpMapper) names(slots []attrSlot) string {
+	var b strings.Builder
+	for i, s := range slots {
+		switch {
+		case i == 0:
+		case i == len(slots)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(m.slotKey(s))
+	}
+	return b.String()
 }
 
 // attrInt reads an integer attribute: an int, a double with an integral

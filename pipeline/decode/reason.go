@@ -34,6 +34,10 @@ const (
 	ReasonBadID        Reason = "bad_id"         // OTLP trace or span id that is absent or all zero
 	ReasonIDTooLong    Reason = "id_too_long"    // id longer than max_id_bytes
 	ReasonFieldTooLong Reason = "field_too_long" // model, provider, tool or outcome longer than max_label_bytes
+	// ReasonUsageWithoutOperation: an OTLP span with token counts whose
+	// operation is missing or not a priced one, and without a model to
+	// price its tokens by.
+	ReasonUsageWithoutOperation Reason = "usage_without_operation"
 
 	// The optional outcome fields of contract v1.
 	ReasonBadHumanMinutes Reason = "bad_human_minutes" // not a number in [0, 1000000] with at most 3 decimals, or not on a completed event
@@ -54,7 +58,7 @@ func Reasons() []Reason {
 		ReasonMissingField, ReasonWrongType, ReasonUnknownType, ReasonBadTime, ReasonTimeBounds,
 		ReasonBadInteger, ReasonNegative, ReasonTokensBound, ReasonCacheInput, ReasonReasoningOut, ReasonBadAttempt,
 		ReasonBadChannel, ReasonBadStatus, ReasonBadPhase, ReasonBadID, ReasonIDTooLong, ReasonFieldTooLong,
-		ReasonBadHumanMinutes, ReasonBadCSAT, ReasonBadResolvedBy, ReasonBadBy,
+		ReasonUsageWithoutOperation, ReasonBadHumanMinutes, ReasonBadCSAT, ReasonBadResolvedBy, ReasonBadBy,
 		ReasonBadCloudEvent, ReasonUnsupportedVersion, ReasonUnsupportedContent,
 	}
 }

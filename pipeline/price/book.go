@@ -104,10 +104,29 @@ type model struct {
 
 // period is the price of a model in force over [from, to).
 type period struct {
-	from, to  time.Time // to is zero when open-ended
-	base      *Rate
-	long      *Rate // nil without a long-context tier
-	threshold int64 // long applies when input tokens > threshold
+	from, to time.Time // to is zero when open-ended
+	base     *Rate
+	// tiers are the long-context tiers in ascending order of threshold,
+	// none when the price has no long_context.
+	tiers []tier
+}
+
+// tier is one long-context tier of a period.
+type tier struct {
+	above int64 // the tier applies when input tokens > above
+	rate  *Rate
+}
+
+// rate returns the rate of the period for a request of inputTokens input
+// tokens: the tier with the highest threshold strictly below inputTokens,
+// else the base rate.
+func (p *period) rate(inputTokens int64) *Rate {
+	for i := len(p.tiers) - 1; i >= 0; i-- {
+		if inputTokens > p.tiers[i].above {
+			return p.tiers[i].rate
+		}
+	}
+	return p.base
 }
 
 type pattern struct {
@@ -148,8 +167,10 @@ func (b *Book) Models() []string {
 }
 
 // Rate resolves a model name and returns the price in force at time at,
-// including the long-context tier chosen by this request's input tokens
-// (the tier applies when inputTokens is greater than its threshold).
+// including the long-context tier chosen by this request's input tokens:
+// of the tiers whose threshold (above_input_tokens) inputTokens is strictly
+// greater than, the one with the highest threshold; the base tier when
+// there is none.
 //
 // Names resolve by exact id or alias, then case-insensitively, then by the
 // first pattern, in file order, that matches the lowercased name. ok is false
@@ -169,10 +190,7 @@ func (b *Book) Rate(modelName string, at time.Time, inputTokens int64) (r *Rate,
 		if !p.to.IsZero() && !at.Before(p.to) {
 			return nil, false
 		}
-		if p.long != nil && inputTokens > p.threshold {
-			return p.long, true
-		}
-		return p.base, true
+		return p.rate(inputTokens), true
 	}
 	return nil, false
 }

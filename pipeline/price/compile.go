@@ -151,22 +151,56 @@ func (c *compiler) period(path, id string, pc *priceConfig) (period, bool) {
 	}
 	base, ok := c.prices(path, &pc.tokenPrices)
 	if ok {
-		p.base = newRate(id, p.from, p.to, false, base)
+		p.base = newRate(id, p.from, p.to, false, 0, base)
 	}
-	if lc := pc.LongContext; lc != nil {
-		lpath := path + ".long_context"
-		if !lc.AboveInputTokens.set {
-			c.errorf(lpath+".above_input_tokens", "must be set")
-		} else if v, err := strconv.ParseInt(lc.AboveInputTokens.text, 10, 64); err != nil || v < 0 {
-			c.errorf(lpath+".above_input_tokens", "must be a whole number of tokens >= 0, not %q", lc.AboveInputTokens.text)
-		} else {
-			p.threshold = v
-		}
-		if long, ok := c.prices(lpath, &lc.tokenPrices); ok {
-			p.long = newRate(id, p.from, p.to, true, long)
-		}
-	}
+	p.tiers = c.tiers(path, id, p.from, p.to, &pc.LongContext)
 	return p, len(c.errs) == n
+}
+
+// tiers validates the long-context tiers of a price. In the list form the
+// thresholds must be distinct and listed in ascending order, so that every
+// input token count selects one tier (the highest threshold it exceeds)
+// without depending on the order of the file.
+func (c *compiler) tiers(path, id string, from, to time.Time, lc *longContextConfig) []tier {
+	if lc.List && len(lc.Tiers) == 0 {
+		c.errorf(path+".long_context", "must list at least one tier, or be left out")
+		return nil
+	}
+	var out []tier
+	prev := -1 // index in lc.Tiers of the last tier with a valid threshold
+	var prevAbove int64
+	for j := range lc.Tiers {
+		tc := &lc.Tiers[j]
+		tpath := path + ".long_context"
+		if lc.List {
+			tpath = fmt.Sprintf("%s.long_context[%d]", path, j)
+		}
+		n := len(c.errs)
+		var above int64
+		if !tc.AboveInputTokens.set {
+			c.errorf(tpath+".above_input_tokens", "must be set (a whole number of input tokens)")
+		} else if v, err := strconv.ParseInt(strings.TrimSpace(tc.AboveInputTokens.text), 10, 64); err != nil || v < 0 {
+			c.errorf(tpath+".above_input_tokens", "must be a whole number of tokens >= 0, not %q", tc.AboveInputTokens.text)
+		} else {
+			above = v
+			if prev >= 0 {
+				switch {
+				case above == prevAbove:
+					c.errorf(tpath+".above_input_tokens", "%d is also the threshold of long_context[%d]; each tier needs its own threshold", above, prev)
+				case above < prevAbove:
+					c.errorf(tpath+".above_input_tokens", "%d is below the threshold of long_context[%d] (%d); list tiers in ascending order of above_input_tokens", above, prev, prevAbove)
+				}
+			}
+			if prev < 0 || above > prevAbove {
+				prev, prevAbove = j, above
+			}
+		}
+		prices, ok := c.prices(tpath, &tc.tokenPrices)
+		if ok && len(c.errs) == n {
+			out = append(out, tier{above: above, rate: newRate(id, from, to, true, above, prices)})
+		}
+	}
+	return out
 }
 
 // prices validates the five prices of a tier and applies their defaults.

@@ -1,7 +1,9 @@
 package price
 
 import (
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +41,9 @@ func TestImportLiteLLM(t *testing.T) {
 	}
 	if len(skipped) != 4 {
 		t.Errorf("skipped %v", skipped)
+	}
+	if len(report.Warnings) != 0 {
+		t.Errorf("warnings %q, want none", report.Warnings)
 	}
 
 	for _, line := range []string{
@@ -130,6 +135,207 @@ func TestLiteLLMFloatNoiseIsRoundedAway(t *testing.T) {
 	for _, want := range []string{"input: 0.15", "output: 0.6"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("imported book lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// The fixture testdata/litellm_tiers.json is written by hand in the format of
+// LiteLLM's model_prices_and_context_window.json; every expected cost below
+// is worked out by hand from its per-token prices.
+func TestImportLiteLLMTiers(t *testing.T) {
+	data, err := os.ReadFile("testdata/litellm_tiers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	out, report, err := ImportLiteLLM(data, LiteLLMOptions{EffectiveFrom: from})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse(out)
+	if err != nil {
+		t.Fatalf("the import does not parse: %v\n%s", err, out)
+	}
+	if got, want := strings.Join(b.Models(), ","),
+		"acme/long-272k,acme/million,acme/odd-fields,acme/output-only-tier,acme/plain-threshold,acme/same-tier-two-spellings,acme/two-tiers"; got != want {
+		t.Errorf("models %s, want %s", got, want)
+	}
+	if report.Imported != 7 {
+		t.Errorf("imported %d, want 7", report.Imported)
+	}
+	wantSkipped := []SkippedModel{
+		{"acme/conflicting-tiers", "input_cost_per_token_above_200000_tokens and input_cost_per_token_above_200k_tokens are both the input price above 200000 input tokens, with different values"},
+		{"acme/image-model", `mode "image_generation" does not price text tokens`},
+	}
+	if !slices.Equal(report.Skipped, wantSkipped) {
+		t.Errorf("skipped %q,\nwant %q", report.Skipped, wantSkipped)
+	}
+
+	at := from.Add(time.Hour)
+	for _, tc := range []struct {
+		name  string
+		model string
+		u     Usage
+		above int64 // the tier's threshold; -1 is the base tier
+		want  string
+	}{
+		// The reported bug: $0.81 (300,000 × $2.50 + 4,000 × $15) before.
+		// 300,000 × $5 + 4,000 × $22.50 = $1.50 + $0.09
+		{"272k only: 300,000 input tokens at the tier", "acme/long-272k", Usage{InputTokens: 300000, OutputTokens: 4000}, 272000, "1.59"},
+		// 272,000 × $2.50 + 4,000 × $15
+		{"272k only: exactly at the threshold is the base", "acme/long-272k", Usage{InputTokens: 272000, OutputTokens: 4000}, -1, "0.74"},
+		// 272,001 × $5 + 4,000 × $22.50
+		{"272k only: one token above", "acme/long-272k", Usage{InputTokens: 272001, OutputTokens: 4000}, 272000, "1.450005"},
+		// 200,000 × $5 + 100,000 cache reads × $0.50 + 4,000 × $22.50
+		{"272k only: the tier's cache read price", "acme/long-272k", Usage{InputTokens: 300000, OutputTokens: 4000, CacheReadInputTokens: 100000}, 272000, "1.14"},
+
+		// 100,000 × $1 + 1,000 × $4
+		{"two tiers: below both", "acme/two-tiers", Usage{InputTokens: 100000, OutputTokens: 1000}, -1, "0.104"},
+		// 128,000 × $1 + 1,000 × $4
+		{"two tiers: at the lower threshold", "acme/two-tiers", Usage{InputTokens: 128000, OutputTokens: 1000}, -1, "0.132"},
+		// 200,000 × $2 + 1,000 × $6
+		{"two tiers: between", "acme/two-tiers", Usage{InputTokens: 200000, OutputTokens: 1000}, 128000, "0.406"},
+		// 512,000 × $2 + 1,000 × $6
+		{"two tiers: at the upper threshold", "acme/two-tiers", Usage{InputTokens: 512000, OutputTokens: 1000}, 128000, "1.03"},
+		// 600,000 × $3 + 1,000 × $6 (output is the 128k price: no 512k one)
+		{"two tiers: above both", "acme/two-tiers", Usage{InputTokens: 600000, OutputTokens: 1000}, 512000, "1.806"},
+		// 400,000 × $3 + 100,000 cache reads × $0.20 (the 128k price)
+		// + 100,000 cache writes × $1.25 (the base price) + 1,000 × $6
+		{"two tiers: inherited cache prices above both", "acme/two-tiers",
+			Usage{InputTokens: 600000, OutputTokens: 1000, CacheReadInputTokens: 100000, CacheCreationInputTokens: 100000}, 512000, "1.351"},
+
+		// 100,000 × $1 + 1,000 × $2
+		{"plain threshold: at it", "acme/plain-threshold", Usage{InputTokens: 100000, OutputTokens: 1000}, -1, "0.102"},
+		// 100,001 × $3 + 1,000 × $5
+		{"plain threshold: above it", "acme/plain-threshold", Usage{InputTokens: 100001, OutputTokens: 1000}, 100000, "0.305003"},
+
+		// 1,000,000 × $1
+		{"1m: at it", "acme/million", Usage{InputTokens: 1000000}, -1, "1"},
+		// 1,000,001 × $2
+		{"1m: above it", "acme/million", Usage{InputTokens: 1000001}, 1000000, "2.000002"},
+
+		// 200,000 × $1 (input inherited from the base) + 500 × $3 + 500 reasoning × $4
+		{"output-only tier", "acme/output-only-tier", Usage{InputTokens: 200000, OutputTokens: 1000, ReasoningTokens: 500}, 128000, "0.2035"},
+		// 128,000 × $1 + 1,000 × $2 (reasoning defaults to output)
+		{"output-only tier: base", "acme/output-only-tier", Usage{InputTokens: 128000, OutputTokens: 1000, ReasoningTokens: 500}, -1, "0.13"},
+
+		// 200,001 × $2
+		{"two spellings of one threshold with one price", "acme/same-tier-two-spellings", Usage{InputTokens: 200001}, 200000, "0.400002"},
+
+		// 1,000 × $1 + 1,000 × $2: the fields the book cannot represent are left out.
+		{"a model with unrepresentable fields keeps its token prices", "acme/odd-fields", Usage{InputTokens: 1000, OutputTokens: 1000}, -1, "0.003"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRate(t, b, tc.model, at, tc.u.InputTokens)
+			if above, ok := r.AboveInputTokens(); ok != (tc.above >= 0) || (ok && above != tc.above) {
+				t.Errorf("tier above %d (%v), want %d", above, ok, tc.above)
+			}
+			if got := r.Cost(tc.u); got.String() != tc.want {
+				t.Errorf("cost %s, want %s", got, tc.want)
+			}
+		})
+	}
+	if r := mustRate(t, b, "acme/odd-fields", at, 10000000); r.LongContext() {
+		t.Error("acme/odd-fields got a tier from keys it cannot map")
+	}
+
+	// One tier is written in the mapping form, several as a list.
+	for _, block := range []string{`  - id: "acme/long-272k"
+    prices:
+      - effective_from: 2026-11-01
+        input: 2.5
+        output: 15
+        cache_read: 0.25
+        long_context:
+          above_input_tokens: 272000
+          input: 5
+          output: 22.5
+          cache_read: 0.5
+`, `  - id: "acme/two-tiers"
+    prices:
+      - effective_from: 2026-11-01
+        input: 1
+        output: 4
+        cache_read: 0.1
+        cache_creation: 1.25
+        long_context:
+          - above_input_tokens: 128000
+            input: 2
+            output: 6
+            cache_read: 0.2
+            cache_creation: 1.25
+          - above_input_tokens: 512000
+            input: 3
+            output: 6
+            cache_read: 0.2
+            cache_creation: 1.25
+`} {
+		if !strings.Contains(string(out), block) {
+			t.Errorf("the output lacks\n%s\nin\n%s", block, out)
+		}
+	}
+}
+
+func TestImportLiteLLMWarnsOfUnrepresentableFields(t *testing.T) {
+	data, err := os.ReadFile("testdata/litellm_tiers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, report, err := ImportLiteLLM(data, LiteLLMOptions{EffectiveFrom: jan2026})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In key order; only acme/odd-fields has such fields. acme/image-model
+	// has one too, but it is skipped as a whole. Null prices, limits, flags
+	// and metadata are not prices and give no warning.
+	want := []struct{ field, reason string }{
+		{"cache_creation_input_token_cost_above_1hr", "a 1-hour cache write price"},
+		{"cache_creation_input_token_cost_above_1hr_above_200k_tokens", "a 1-hour cache write price"},
+		{"input_cost_per_audio_token", "an audio price"},
+		{"input_cost_per_character_above_128k_tokens", "a per-character price"},
+		{"input_cost_per_second", "a per-second price"},
+		{"input_cost_per_token_above_1.5k_tokens", `the threshold "1.5k" is not a whole number of tokens`},
+		{"input_cost_per_token_batches", "a batch API price"},
+		{"input_cost_per_token_priority", "a service-tier (priority) price"},
+		{"input_dbu_cost_per_token", "not one of the five token prices of the book"},
+		{"output_cost_per_image", "a per-image price"},
+		{"search_context_cost_per_query", "a structured price"},
+	}
+	if len(report.Warnings) != len(want) {
+		t.Errorf("%d warnings, want %d: %q", len(report.Warnings), len(want), report.Warnings)
+	}
+	for i, w := range want {
+		if i >= len(report.Warnings) {
+			break
+		}
+		got := report.Warnings[i]
+		if got.Name != "acme/odd-fields" || got.Field != w.field || !strings.HasPrefix(got.Reason, w.reason) {
+			t.Errorf("warning %d: %q, want acme/odd-fields, %s, %q...", i, got, w.field, w.reason)
+		}
+	}
+}
+
+func TestLiteLLMThresholds(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64 // -1: not a threshold
+	}{
+		{"200k", 200000},
+		{"272k", 272000},
+		{"128k", 128000},
+		{"1m", 1000000},
+		{"100000", 100000},
+		{"0", 0},
+		{"1.5k", -1},
+		{"1hr", -1},
+		{"200K", -1},
+		{"k", -1},
+		{"", -1},
+		{"9223372036854776k", -1}, // overflows int64
+	} {
+		got, ok := parseLiteLLMThreshold(tc.in)
+		if ok != (tc.want >= 0) || (ok && got != tc.want) {
+			t.Errorf("parseLiteLLMThreshold(%q) = %d, %v; want %d", tc.in, got, ok, tc.want)
 		}
 	}
 }

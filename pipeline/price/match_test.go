@@ -108,3 +108,66 @@ func TestRateIsSafeForConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Bedrock names a model <region>.<vendor>.<model>-v<N>:<M>, where the region
+// prefix is a cross-region inference profile (us., us-gov., eu., apac., jp.,
+// au., ca., global.), optionally behind LiteLLM's bedrock/ provider prefix.
+func TestMatchBedrockIDs(t *testing.T) {
+	b := Default()
+	ids := []string{
+		// Every region prefix, named one by one.
+		"us.anthropic.claude-sonnet-4-6",
+		"us-gov.anthropic.claude-sonnet-4-6",
+		"eu.anthropic.claude-sonnet-4-6",
+		"apac.anthropic.claude-sonnet-4-6",
+		"jp.anthropic.claude-sonnet-4-6",
+		"au.anthropic.claude-sonnet-4-6",
+		"ca.anthropic.claude-sonnet-4-6",
+		"global.anthropic.claude-sonnet-4-6",
+		// The reported id, and the same with the usual decorations.
+		"us-gov.anthropic.claude-sonnet-4-6-v1:0",
+		"bedrock/us-gov.anthropic.claude-sonnet-4-6-v1:0",
+		"US-GOV.Anthropic.Claude-Sonnet-4-6-V1:0",
+		"bedrock/converse/us-gov.anthropic.claude-sonnet-4-6-v1:0",
+		"bedrock/us-gov-west-1/us-gov.anthropic.claude-sonnet-4-6-v1:0",
+		// No region prefix: the in-region id.
+		"anthropic.claude-sonnet-4-6-v1:0",
+		"bedrock/anthropic.claude-sonnet-4-6-v1:0",
+		"anthropic.claude-sonnet-4-6-20260217-v1:0",
+		"apac.anthropic.claude-sonnet-4-6-v2",
+	}
+	// And every region with and without bedrock/ and -v1:0.
+	for _, region := range []string{"us", "us-gov", "eu", "apac", "jp", "au", "ca", "global"} {
+		for _, provider := range []string{"", "bedrock/"} {
+			for _, version := range []string{"", "-v1:0"} {
+				ids = append(ids, provider+region+".anthropic.claude-sonnet-4-6"+version)
+			}
+		}
+	}
+	for _, name := range ids {
+		if id, ok := b.Match(name); !ok || id != "claude-sonnet-4.6" {
+			t.Errorf("Match(%q) = %q, %v; want claude-sonnet-4.6", name, id, ok)
+		}
+	}
+
+	for _, name := range []string{
+		"x1.anthropic.claude-sonnet-4-6-v1:0",         // a random prefix with a digit
+		"bedrock/x1.anthropic.claude-sonnet-4-6-v1:0", // the same behind bedrock/
+		"usgov.anthropic.claude-sonnet-4-6-v1:0",      // not a region prefix
+		"us-east-1.anthropic.claude-sonnet-4-6-v1:0",  // an AWS region, not a profile prefix
+		"eu.us.anthropic.claude-sonnet-4-6-v1:0",      // two region prefixes
+		"us.claude-sonnet-4-6",                        // a region prefix needs the vendor prefix
+		"us.meta.claude-sonnet-4-6-v1:0",              // another vendor
+		"us-gov.anthropic.claude-sonnet-4-5-v1:0",     // a different model
+		"us-gov.anthropic.claude-opus-4-6-v1:0",       // a different model
+		"global.anthropic.claude-sonnet-4-6-v1:0x",    // a malformed version
+		"us.amazon.nova-pro-v1:0",                     // not in the book
+		"global.gemini-3-pro",                         // Gemini is not on Bedrock
+		"us.anthropic.claude-sonnet-4-6.evil",         // anchored at the end
+		"evil-us.anthropic.claude-sonnet-4-6",         // anchored at the start
+	} {
+		if id, ok := b.Match(name); ok {
+			t.Errorf("Match(%q) = %q; want no match", name, id)
+		}
+	}
+}

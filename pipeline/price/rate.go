@@ -25,6 +25,7 @@ type Rate struct {
 	effectiveFrom time.Time
 	effectiveTo   time.Time // zero: open-ended
 	longContext   bool
+	above         int64 // the tier's threshold in input tokens; 0 for the base tier
 	prices        Prices
 
 	// perToken holds the per-token prices (per-million shifted by -6) in the
@@ -38,8 +39,10 @@ type Rate struct {
 	fast bool
 }
 
-func newRate(modelID string, from, to time.Time, long bool, p Prices) *Rate {
-	r := &Rate{modelID: modelID, effectiveFrom: from, effectiveTo: to, longContext: long, prices: p}
+// newRate builds the rate of one tier: the base tier when long is false,
+// else the long-context tier applying above above input tokens.
+func newRate(modelID string, from, to time.Time, long bool, above int64, p Prices) *Rate {
+	r := &Rate{modelID: modelID, effectiveFrom: from, effectiveTo: to, longContext: long, above: above, prices: p}
 	parts := [5]decimal.Decimal{p.Input, p.CacheRead, p.CacheCreation, p.Output, p.Reasoning}
 	minExp := int32(0)
 	for i, d := range parts {
@@ -69,8 +72,14 @@ func (r *Rate) ModelID() string { return r.modelID }
 // Prices returns the prices of the rate in USD per one million tokens.
 func (r *Rate) Prices() Prices { return r.prices }
 
-// LongContext reports whether the rate is the long-context tier.
+// LongContext reports whether the rate is a long-context tier.
 func (r *Rate) LongContext() bool { return r.longContext }
+
+// AboveInputTokens is the threshold of a long-context tier, in input
+// tokens: the tier applies to requests with more input tokens than this
+// (and no higher tier of the same price applies). ok is false for the base
+// tier.
+func (r *Rate) AboveInputTokens() (threshold int64, ok bool) { return r.above, r.longContext }
 
 // EffectiveFrom is the first instant of the price period of the rate.
 func (r *Rate) EffectiveFrom() time.Time { return r.effectiveFrom }

@@ -53,8 +53,9 @@ type priceConfig struct {
 	EffectiveTo scalar `yaml:"effective_to"`
 	tokenPrices `yaml:",inline"`
 	// LongContext optionally reprices the whole request when its input
-	// tokens exceed a threshold.
-	LongContext *tierConfig `yaml:"long_context"`
+	// tokens exceed a threshold: one tier (a mapping) or several (a list in
+	// ascending order of threshold).
+	LongContext longContextConfig `yaml:"long_context"`
 }
 
 // tokenPrices are the five prices of a tier. CacheRead and CacheCreation
@@ -67,12 +68,82 @@ type tokenPrices struct {
 	Reasoning     scalar `yaml:"reasoning"`
 }
 
-// tierConfig is the long-context tier of a price.
+// tierConfig is one long-context tier of a price.
 type tierConfig struct {
-	// AboveInputTokens is the threshold: the tier applies when the request's
-	// input tokens are strictly greater than it.
+	// AboveInputTokens is the threshold, in input tokens: the tier applies
+	// when the request's input tokens are strictly greater than it (and no
+	// tier with a higher threshold applies).
 	AboveInputTokens scalar `yaml:"above_input_tokens"`
 	tokenPrices      `yaml:",inline"`
+}
+
+// longContextConfig is the value of a long_context key: either one tier
+// written as a mapping (the original form, kept for compatibility) or a list
+// of tiers.
+type longContextConfig struct {
+	// Tiers are the tiers in file order.
+	Tiers []tierConfig
+	// List is true when the tiers were written as a list, so that errors
+	// name them long_context[i] rather than long_context.
+	List bool
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler. Each tier is decoded as
+// strictly as the rest of the file: an unknown key is an error. Problems are
+// returned as a *yaml.TypeError, so that the decoder goes on and reports the
+// problems of the rest of the file too.
+func (lc *longContextConfig) UnmarshalYAML(n *yaml.Node) error {
+	*lc = longContextConfig{}
+	var errs []string
+	switch n.Kind {
+	case yaml.MappingNode:
+		var t tierConfig
+		errs = decodeTier(n, &t)
+		lc.Tiers = []tierConfig{t}
+	case yaml.SequenceNode:
+		lc.List = true
+		for i, item := range n.Content {
+			if item.Kind != yaml.MappingNode {
+				errs = append(errs, fmt.Sprintf("line %d: long_context[%d] must be a tier (above_input_tokens, input, output, ...), not a single value or a list", item.Line, i))
+				continue
+			}
+			var t tierConfig
+			errs = append(errs, decodeTier(item, &t)...)
+			lc.Tiers = append(lc.Tiers, t)
+		}
+	default:
+		errs = append(errs, fmt.Sprintf("line %d: long_context must be a tier (a mapping) or a list of tiers", n.Line))
+	}
+	if len(errs) > 0 {
+		return &yaml.TypeError{Errors: errs}
+	}
+	return nil
+}
+
+// tierKeys are the keys of a tier, the yaml tags of tierConfig.
+var tierKeys = map[string]bool{
+	"above_input_tokens": true, "input": true, "output": true,
+	"cache_read": true, "cache_creation": true, "reasoning": true,
+}
+
+// decodeTier decodes one tier mapping. yaml.Node.Decode cannot refuse
+// unknown keys, so they are checked here first, with the lines of the file,
+// in the words of strictyaml.
+func decodeTier(n *yaml.Node, t *tierConfig) []string {
+	var errs []string
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; !tierKeys[k.Value] {
+			errs = append(errs, fmt.Sprintf("line %d: unknown key %q", k.Line, k.Value))
+		}
+	}
+	if err := n.Decode(t); err != nil {
+		if te, ok := err.(*yaml.TypeError); ok {
+			errs = append(errs, te.Errors...)
+		} else {
+			errs = append(errs, err.Error())
+		}
+	}
+	return errs
 }
 
 // plansConfig holds the two list-price plans and the default assignment.
