@@ -31,7 +31,7 @@ type processOptions struct {
 	format                               string
 	otlp                                 decode.OTLPConfig
 	conventions                          []string
-	inputIncludesCache                   bool
+	inputIncludesCache                   string // "", "true" or "false"
 	finalOnly                            bool
 	now                                  string
 	engine                               engine.Config
@@ -122,8 +122,8 @@ the engine did with the decoded events, and for OTLP the spans ignored.`,
 		f.StringVar(&o.otlp.AttemptAttribute, "otlp-attempt-attribute", o.otlp.AttemptAttribute, "decode.otlp.attempt_attribute")
 		f.StringSliceVar(&o.conventions, "otlp-conventions", decode.Conventions(),
 			"decode.otlp.conventions: the GenAI span conventions to read, in order")
-		f.BoolVar(&o.inputIncludesCache, "otlp-input-includes-cache", true,
-			"decode.otlp.conventions[i].input_includes_cache for every convention listed: false when the input token count excludes cached tokens (default: each convention's rule)")
+		f.StringVar(&o.inputIncludesCache, "otlp-input-includes-cache", "",
+			"decode.otlp.conventions[i].input_includes_cache for every convention listed, true or false: false when the input token count excludes cached tokens (default: each convention's own rule)")
 		f.DurationVar(&o.engine.SettleDelay, "settle-delay", o.engine.SettleDelay, "engine.settle_delay")
 		f.DurationVar(&o.engine.IdleTimeout, "idle-timeout", o.engine.IdleTimeout, "engine.idle_timeout")
 		f.DurationVar(&o.engine.MaxDuration, "max-duration", o.engine.MaxDuration, "engine.max_duration")
@@ -172,13 +172,22 @@ func newProcessDecoder(cmd *cobra.Command, o processOptions, set decode.Settings
 	}
 	cfg := decode.DefaultConfig()
 	cfg.OTLP = o.otlp
+	if len(o.conventions) == 0 {
+		// Empty would read as every convention, and drop the cache flag's value.
+		return nil, fmt.Errorf("--otlp-conventions is empty; name at least one of %s", strings.Join(decode.Conventions(), ", "))
+	}
 	cfg.OTLP.Conventions = nil
+	var includes *bool
+	switch o.inputIncludesCache {
+	case "":
+	case "true", "false":
+		v := o.inputIncludesCache == "true"
+		includes = &v
+	default:
+		return nil, fmt.Errorf("--otlp-input-includes-cache must be true or false, not %q", o.inputIncludesCache)
+	}
 	for _, name := range o.conventions {
-		c := decode.Convention{Name: name}
-		if cmd.Flags().Changed("otlp-input-includes-cache") {
-			c.InputIncludesCache = &o.inputIncludesCache
-		}
-		cfg.OTLP.Conventions = append(cfg.OTLP.Conventions, c)
+		cfg.OTLP.Conventions = append(cfg.OTLP.Conventions, decode.Convention{Name: name, InputIncludesCache: includes})
 	}
 	return decode.New(o.format, cfg, set)
 }

@@ -581,3 +581,19 @@ func TestProcessACapturedRecord(t *testing.T) {
 		t.Errorf("claude row read as cache apart %v", row)
 	}
 }
+
+func TestProcessRefusesBadConventionFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--otlp-conventions="}, "--otlp-conventions is empty"},
+		{[]string{"--otlp-conventions", "otel"}, `unknown convention "otel"`},
+		{[]string{"--otlp-input-includes-cache", "maybe"}, `--otlp-input-includes-cache must be true or false, not "maybe"`},
+	} {
+		_, _, err := run(t, "", append([]string{"process", "--format", "otlp_json", "--input", os.DevNull}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.args, err, c.want)
+		}
+	}
+}

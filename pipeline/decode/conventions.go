@@ -74,6 +74,7 @@ func (c *Convention) UnmarshalYAML(n *yaml.Node) error {
 // validateConventions reports unknown and repeated conventions.
 func validateConventions(cs []Convention) []error {
 	var errs []error
+
 	seen := map[string]bool{}
 	for i, c := range cs {
 		switch {
@@ -286,7 +287,7 @@ func (sv *spanView) firstStr(slots []attrSlot) string {
 
 // hasUsage reports whether the span carries any token count of p.
 func (p *profile) hasUsage(sv *spanView) bool {
-	for _, ss := range [...][]attrSlot{p.input, p.output, p.total} {
+	for _, ss := range [...][]attrSlot{p.input, p.output, p.total, p.cacheRead, p.cacheCreation, p.reasoning} {
 		if _, _, ok := sv.first(ss); ok {
 			return true
 		}

@@ -78,6 +78,17 @@ func TestConventionAttributes(t *testing.T) {
 		{"an unknown operation, usage and a model", nil, []any{"gen_ai.operation.name", "summarize", "gen_ai.response.model", "m",
 			"gen_ai.usage.input_tokens", 300},
 			tokenCounts{"m", 300, 0, 0, 0, 0}},
+		{"an unknown otel-genai operation with OpenInference counts", nil, []any{"gen_ai.operation.name", "workflow", "llm.model_name", "claude-sonnet-4-6",
+			"llm.token_count.prompt", 1000, "llm.token_count.completion", 10},
+			tokenCounts{"claude-sonnet-4-6", 1000, 10, 0, 0, 0}},
+		{"chat and LLM with OpenInference counts only", nil, []any{"gen_ai.operation.name", "chat", "openinference.span.kind", "LLM",
+			"llm.model_name", "m", "llm.token_count.prompt", 700, "llm.token_count.completion", 7},
+			tokenCounts{"m", 700, 7, 0, 0, 0}},
+		{"cache reads alone, counted apart from the input", func(c *Config) {
+			no := false
+			c.OTLP.Conventions = []Convention{{Name: ConventionOTelGenAI, InputIncludesCache: &no}}
+		}, []any{"gen_ai.operation.name", "foo", "gen_ai.request.model", "m", "gen_ai.usage.cache_read_input_tokens", 900},
+			tokenCounts{"m", 900, 0, 900, 0, 0}},
 		{"a defined non-paid operation with usage and a model", nil, []any{"openinference.span.kind", "RERANKER", "llm.model_name", "rerank-v3",
 			"llm.token_count.prompt", 1000},
 			tokenCounts{"rerank-v3", 1000, 0, 0, 0, 0}},
@@ -120,6 +131,9 @@ func TestSpansThatAreNotPricedAreSaidSo(t *testing.T) {
 		{name: "an OpenInference AGENT span", attrs: []any{"openinference.span.kind", "AGENT", "llm.model_name", "m", "llm.token_count.prompt", 7900},
 			ignored: Ignored{InvokeAgent: 1}},
 		{name: "an OpenInference CHAIN span", attrs: []any{"openinference.span.kind", "CHAIN", "llm.token_count.total", 7900}, ignored: Ignored{InvokeAgent: 1}},
+		{name: "a total below the output", attrs: []any{"gen_ai.operation.name", "chat", "gen_ai.request.model", "m",
+			"gen_ai.usage.output_tokens", 500, "gen_ai.usage.total_tokens", 100},
+			reason: ReasonMissingField, detail: "the total 100 (gen_ai.usage.total_tokens) is less than the output 500, so the input cannot be derived"},
 		{name: "an embeddings call without usage", attrs: []any{"gen_ai.operation.name", "embeddings", "gen_ai.request.model", "m"},
 			reason: ReasonMissingField, detail: "missing attribute gen_ai.usage.input_tokens or gen_ai.usage.prompt_tokens"},
 	} {

@@ -441,12 +441,18 @@ func (m *otlpMapper) span(sv *spanView, pos event.Position, dst []event.Event, r
 		return dst
 	default:
 		if !p.hasUsage(sv) {
-			if op == "" {
-				res.Ignored.NotGenAI++
-			} else {
-				res.Ignored.OtherOperation++
+			// The operation came from one convention, the counts may come
+			// from another.
+			q := m.usageProfile(sv)
+			if q == nil {
+				if op == "" {
+					res.Ignored.NotGenAI++
+				} else {
+					res.Ignored.OtherOperation++
+				}
+				return dst
 			}
-			return dst
+			p = q
 		}
 		if sv.firstStr(p.model) == "" {
 			what := "no operation attribute " + m.slotKey(p.operation)
@@ -471,19 +477,36 @@ func (m *otlpMapper) span(sv *spanView, pos event.Position, dst []event.Event, r
 }
 
 // profileOf picks the convention to read the span with, and its operation
-// ("" when it has none).
+// ("" when it has none): the first with its operation attribute and token
+// counts, else the first with its operation attribute, else the first with
+// token counts.
 func (m *otlpMapper) profileOf(sv *spanView) (*profile, string) {
+	var first *profile
+	var firstOp string
 	for _, p := range m.profiles {
 		if a, ok := sv.get(p.operation); ok && a.kind == kindString && a.s != "" {
-			return p, a.s
+			if p.hasUsage(sv) {
+				return p, a.s
+			}
+			if first == nil {
+				first, firstOp = p, a.s
+			}
 		}
 	}
+	if first != nil {
+		return first, firstOp
+	}
+	return m.usageProfile(sv), ""
+}
+
+// usageProfile is the first convention whose token counts the span has.
+func (m *otlpMapper) usageProfile(sv *spanView) *profile {
 	for _, p := range m.profiles {
 		if p.hasUsage(sv) {
-			return p, ""
+			return p
 		}
 	}
-	return nil, ""
+	return nil
 }
 
 func spanLabel(id []byte) string {
@@ -630,15 +653,23 @@ func (m *otlpMapper) fill(sv *spanView, p *profile, class opClass, ev *event.Eve
 	if !haveOut && haveIn && haveTotal && in <= total {
 		out, haveOut = total-in, true // what the total leaves of the input
 	}
-	if class != opModelCall && (haveIn || haveOut) {
+	if class != opModelCall && (haveIn || haveOut || class != opEmbeddings) {
 		// Embeddings have no output; a span under another operation
 		// prices the counts it has.
 		haveIn, haveOut = true, true
 	}
 	if !haveIn {
+		if haveTotal && haveOut {
+			return reject(ReasonMissingField, "missing attribute %s, and the total %d (%s) is less than the output %d, so the input cannot be derived",
+				m.names(p.input), total, m.names(p.total), out), false
+		}
 		return reject(ReasonMissingField, "missing attribute %s", m.names(p.input)), false
 	}
 	if !haveOut {
+		if haveTotal {
+			return reject(ReasonMissingField, "missing attribute %s, and the total %d (%s) is less than the input %d, so the output cannot be derived",
+				m.names(p.output), total, m.names(p.total), in), false
+		}
 		return reject(ReasonMissingField, "missing attribute %s", m.names(p.output)), false
 	}
 	ev.InputTokens, ev.OutputTokens = in, out

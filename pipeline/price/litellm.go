@@ -418,7 +418,14 @@ func litellmPrice(key string, v json.RawMessage) (string, error) {
 	if d.IsNegative() {
 		return "", fmt.Errorf("%s: %s is negative", key, text)
 	}
-	return d.Round(MoneyPlaces).Shift(6).String(), nil
+	perMillion := d.Round(MoneyPlaces).Shift(6)
+	if perMillion.GreaterThan(MaxMoney) {
+		return "", fmt.Errorf("%s: %s is $%s per 1M tokens, more than the price book's bound of %s", key, text, perMillion, MaxMoney)
+	}
+	if perMillion.IsZero() && !d.IsZero() {
+		return "", fmt.Errorf("%s: %s rounds to $0 per token at %d decimal places; the price book cannot hold it", key, text, MoneyPlaces)
+	}
+	return perMillion.String(), nil
 }
 
 // formatEffective writes a date when t is midnight UTC, else RFC 3339.

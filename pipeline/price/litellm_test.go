@@ -339,3 +339,45 @@ func TestLiteLLMThresholds(t *testing.T) {
 		}
 	}
 }
+
+// A price past MaxMoney, or one so small that it rounds to $0 per token,
+// cannot be held: the model is skipped with the reason, and what is
+// imported still loads.
+func TestImportLiteLLMSkipsPricesTheBookCannotHold(t *testing.T) {
+	data := []byte(`{
+  "huge": {"mode": "chat", "input_cost_per_token": 1e300, "output_cost_per_token": 1e-6},
+  "tiny": {"mode": "chat", "input_cost_per_token": 1e-20, "output_cost_per_token": 1e-6},
+  "fine": {"mode": "chat", "input_cost_per_token": 3e-6, "output_cost_per_token": 1.5e-5}
+}`)
+	out, report, err := ImportLiteLLM(data, LiteLLMOptions{EffectiveFrom: jan2026})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	for _, s := range report.Skipped {
+		reasons[s.Name] = s.Reason
+	}
+	if !strings.Contains(reasons["huge"], "more than the price book's bound of 1000000000") ||
+		!strings.Contains(reasons["tiny"], "rounds to $0 per token") || reasons["fine"] != "" {
+		t.Errorf("skipped %+v", report.Skipped)
+	}
+	b, err := Parse(out)
+	if err != nil {
+		t.Fatalf("the import does not load: %v\n%s", err, out)
+	}
+	if _, ok := b.Match("fine"); !ok {
+		t.Error("fine was not imported")
+	}
+}
+
+// Amounts past MaxMoney are refused by key: a cost of such prices would not
+// fit Decimal(38, 12).
+func TestPricesAreBounded(t *testing.T) {
+	_, err := Parse([]byte("models:\n  - id: m\n    prices:\n      - effective_from: 2025-01-01\n        input: 1e32\n        output: 1\n"))
+	if err == nil || !strings.Contains(err.Error(), "input: must be at most 1000000000, not 1e32") {
+		t.Errorf("err %v", err)
+	}
+	if _, err := Parse([]byte("models:\n  - id: m\n    prices:\n      - effective_from: 2025-01-01\n        input: 1000000000\n        output: 1\n")); err != nil {
+		t.Errorf("the bound itself: %v", err)
+	}
+}

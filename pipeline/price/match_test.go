@@ -135,6 +135,10 @@ func TestMatchBedrockIDs(t *testing.T) {
 		"bedrock/anthropic.claude-sonnet-4-6-v1:0",
 		"anthropic.claude-sonnet-4-6-20260217-v1:0",
 		"apac.anthropic.claude-sonnet-4-6-v2",
+		// Bedrock ARNs, of an inference profile and of a foundation model.
+		"arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-6-v1:0",
+		"arn:aws-us-gov:bedrock:us-gov-west-1:123456789012:inference-profile/us-gov.anthropic.claude-sonnet-4-6-v1:0",
+		"arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-6-v1:0",
 	}
 	// And every region with and without bedrock/ and -v1:0.
 	for _, region := range []string{"us", "us-gov", "eu", "apac", "jp", "au", "ca", "global"} {
@@ -165,6 +169,9 @@ func TestMatchBedrockIDs(t *testing.T) {
 		"global.gemini-3-pro",                         // Gemini is not on Bedrock
 		"us.anthropic.claude-sonnet-4-6.evil",         // anchored at the end
 		"evil-us.anthropic.claude-sonnet-4-6",         // anchored at the start
+		"arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-opus-4-6-v1:0",    // an ARN of another model
+		"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123",                   // an opaque profile id
+		"xarn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-6-v1:0", // anchored at the start
 	} {
 		if id, ok := b.Match(name); ok {
 			t.Errorf("Match(%q) = %q; want no match", name, id)

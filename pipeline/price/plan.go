@@ -25,6 +25,13 @@ const (
 	TokenPricePlaces = MoneyPlaces - 6
 )
 
+// MaxMoney bounds every amount of a price book, USD ($1,000,000,000 per 1M
+// tokens, per block of credits or per conversation): a price above it is a
+// typo, and with it no cost of a workcycle's counts (each at most
+// max_tokens_per_event) comes near the 26 integer digits of
+// Decimal(38, 12).
+var MaxMoney = decimal.New(1, 9)
+
 // Plan is the list-price plan of a tenant, with the tenant's overrides
 // applied. It holds the values of both plans so that statements can show the
 // unbilled layer for context; Name says which one is billed.
