@@ -26,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 bin=$repo_root/bin/awumeter
 config=$here/demo.yaml
-queries=$repo_root/schemas/clickhouse/queries
+queries=$repo_root/schemas/chschema/queries
 work=$AWUMETER_LOCAL_DIR/demo
 db=$AWUMETER_DEMO_DATABASE
 # These two names must match deploy/demo.yaml.
@@ -210,7 +210,7 @@ The stack keeps running. Query the data with:
   clickhouse-client --host 127.0.0.1 --port $AWUMETER_CH_PORT --database $db
 
   e.g.  SELECT tenant_id, outcome, count() FROM workcycles FINAL GROUP BY tenant_id, outcome ORDER BY tenant_id, outcome
-  and the query pack: awumeter query --list, or the files in schemas/clickhouse/queries/.
+  and the query pack: awumeter query --list, or the files in schemas/chschema/queries/.
 
 A month's report, one HTML file to open in a browser:
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/awumeter/awumeter/pipeline/migrate"
 	"github.com/awumeter/awumeter/pipeline/sink"
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/schemas/chschema"
 )
 
 func init() {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/awumeter/awumeter/internal/chquery"
 	"github.com/awumeter/awumeter/internal/textsafe"
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/schemas/chschema"
 )
 
 func init() { register(newQueryCmd) }
@@ -29,7 +29,7 @@ func newQueryCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "query NAME",
 		Short: "Run a query of the analysts' query pack",
-		Long: `Run one query of the query pack (schemas/clickhouse/queries, embedded in the
+		Long: `Run one query of the query pack (schemas/chschema/queries, embedded in the
 binary) against the configured database, and print its rows.
 
 --month and --tenant filter the queries that declare those filters (see

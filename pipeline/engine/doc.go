@@ -14,7 +14,7 @@
 //		outcome, err := e.Apply(&ev)    // err: History failed, retry
 //		if outcome.Accepted() { write ev to the events ledger }
 //	rows := e.Emit()                    // after each batch
-//	offset, ok := e.LowWatermark()      // commit once rows are acknowledged
+//	offset, ok := e.ResumeOffset()      // commit once rows are acknowledged
 //
 // The invariant: the last version of every row is a function of the set of
 // distinct valid events only, never of their order, duplication, partition

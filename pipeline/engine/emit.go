@@ -40,7 +40,7 @@ func (e *Engine) Emit() Rows {
 // rows of its changed AWUs. Versions stay counts of distinct events, so a
 // provisional row is an ordinary version: the closing row replaces it, and
 // a replay repeats it. Emitting clears a workcycle's pending changes, so
-// LowWatermark moves past events that are in provisional rows; the service
+// ResumeOffset moves past events that are in provisional rows; the service
 // calls EmitOpen every engine.emit_interval, and restores open workcycles
 // from their StateRows when a partition changes hands.
 //
@@ -62,7 +62,7 @@ func (e *Engine) EmitOpen() Rows {
 // changes not yet emitted or with a provisional row, as at the end of the
 // input. Offline processing calls it once at the end; the service never
 // does (an open workcycle is rebuilt by the next owner of the partition,
-// from the committed low watermark or by Restore, instead).
+// from the committed resume offset or by Restore, instead).
 func (e *Engine) Flush() Rows {
 	out := e.due()
 	for _, wc := range e.workcycles {

@@ -249,7 +249,7 @@ func (e *Engine) rebuild(wc *workcycle, stored []event.Event) {
 // does nothing when the workcycle is held or stored is empty, and reports
 // whether it restored. Call it before applying the partition's first
 // events; restored workcycles have no pending changes, so they do not hold
-// LowWatermark back, and their closing emits every row again.
+// ResumeOffset back, and their closing emits every row again.
 func (e *Engine) Restore(tenantID, workcycleID string, stored []event.Event) bool {
 	if len(stored) == 0 || e.Holds(tenantID, workcycleID) {
 		return false
@@ -366,12 +366,12 @@ func (e *Engine) AdvanceTo(t time.Time) {
 	e.advancedTo = max(e.advancedTo, t.UnixNano())
 }
 
-// LowWatermark returns the smallest source offset still needed to rebuild
+// ResumeOffset returns the smallest source offset still needed to rebuild
 // the state not yet emitted: the first unemitted offset of any workcycle
 // with pending changes, else the offset after the last one applied. The
 // service commits it once ClickHouse has acknowledged everything emitted
 // before. ok is false before any event was applied.
-func (e *Engine) LowWatermark() (offset int64, ok bool) {
+func (e *Engine) ResumeOffset() (offset int64, ok bool) {
 	if off, ok := e.pending.min(); ok {
 		return off, true
 	}

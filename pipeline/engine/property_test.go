@@ -311,7 +311,7 @@ func TestFinalRowsIgnorePartitionAssignment(t *testing.T) {
 	sameRows(t, "four partitions", final(t, all), want)
 }
 
-// TestCrashAndReplay runs an engine on a prefix, commits its low watermark
+// TestCrashAndReplay runs an engine on a prefix, commits its resume offset
 // now and then, "crashes" at a random point, and starts a fresh engine from
 // the last committed offset with the ledger of everything accepted before
 // the crash, as the service does after kill -9 between insert and commit.
@@ -336,7 +336,7 @@ func TestCrashAndReplay(t *testing.T) {
 			if i%emitEvery == emitEvery-1 {
 				s.add(e.Emit())
 				if rng.IntN(3) > 0 { // some commits are lost with the crash
-					committed, _ = e.LowWatermark()
+					committed, _ = e.ResumeOffset()
 				}
 			}
 		}
@@ -420,7 +420,7 @@ func TestCrashAndReplayWithProvisionalRows(t *testing.T) {
 						store(b)
 					}
 					unacked = nil
-					committed, _ = e.LowWatermark()
+					committed, _ = e.ResumeOffset()
 				}
 			}
 		}

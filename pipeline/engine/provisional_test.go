@@ -41,8 +41,8 @@ func TestEmitOpenGivesProvisionalRowsOfChangedWorkcyclesOnly(t *testing.T) {
 	if r := e.Emit(); r.Len() != 0 {
 		t.Fatalf("Emit gave %d rows before any closing rule", r.Len())
 	}
-	if lw, _ := e.LowWatermark(); lw != 0 {
-		t.Fatalf("low watermark %d before EmitOpen, want 0", lw)
+	if lw, _ := e.ResumeOffset(); lw != 0 {
+		t.Fatalf("resume offset %d before EmitOpen, want 0", lw)
 	}
 	r := e.EmitOpen()
 	if len(r.Workcycles) != 2 || len(r.AWUs) != 3 || len(r.States) != 2 {
@@ -55,8 +55,8 @@ func TestEmitOpenGivesProvisionalRowsOfChangedWorkcyclesOnly(t *testing.T) {
 	if s := r.States[1]; s != (engine.StateRow{TenantID: "t", WorkcycleID: "w", Open: true, Version: 2}) {
 		t.Fatalf("state row %+v", s)
 	}
-	if lw, _ := e.LowWatermark(); lw != 3 {
-		t.Fatalf("low watermark %d after EmitOpen, want 3 (past every event)", lw)
+	if lw, _ := e.ResumeOffset(); lw != 3 {
+		t.Fatalf("resume offset %d after EmitOpen, want 3 (past every event)", lw)
 	}
 	if r := e.EmitOpen(); r.Len() != 0 {
 		t.Fatalf("EmitOpen without new events gave %d rows", r.Len())
@@ -149,8 +149,8 @@ func TestRestoredWorkcycleClosesWithEveryRow(t *testing.T) {
 	if e.Restore("t", "w", stored) || e.Restore("t", "none", nil) {
 		t.Fatal("restored a held workcycle, or one without events")
 	}
-	if _, ok := e.LowWatermark(); ok {
-		t.Fatal("a restored workcycle holds a low watermark")
+	if _, ok := e.ResumeOffset(); ok {
+		t.Fatal("a restored workcycle holds a resume offset")
 	}
 	if r := e.EmitOpen(); r.Len() != 0 {
 		t.Fatalf("EmitOpen of a restored workcycle without new events: %+v", r)

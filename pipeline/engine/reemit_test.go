@@ -174,7 +174,7 @@ func crashAndReplay(t *testing.T, evs []event.Event, crash, emitEvery int, rng *
 		if i%emitEvery == emitEvery-1 {
 			s.add(e.Emit())
 			if rng.IntN(3) > 0 {
-				committed, _ = e.LowWatermark()
+				committed, _ = e.ResumeOffset()
 			}
 		}
 	}

@@ -411,10 +411,10 @@ func TestHistoryErrorIsReturnedAndRetryable(t *testing.T) {
 	}
 }
 
-func TestLowWatermark(t *testing.T) {
+func TestResumeOffset(t *testing.T) {
 	e := newEngine(t, nil)
-	if _, ok := e.LowWatermark(); ok {
-		t.Fatal("low watermark before any event")
+	if _, ok := e.ResumeOffset(); ok {
+		t.Fatal("resume offset before any event")
 	}
 	a, b := &builder{tenant: "t", wc: "a"}, &builder{tenant: "t", wc: "b"}
 	evs := withOffsets([]event.Event{
@@ -426,16 +426,16 @@ func TestLowWatermark(t *testing.T) {
 	for i := range evs {
 		e.Apply(&evs[i])
 	}
-	if off, _ := e.LowWatermark(); off != 0 {
-		t.Fatalf("low watermark %d, want 0: a is open", off)
+	if off, _ := e.ResumeOffset(); off != 0 {
+		t.Fatalf("resume offset %d, want 0: a is open", off)
 	}
 	e.Emit() // a closes (watermark 140s)
-	if off, _ := e.LowWatermark(); off != 1 {
-		t.Fatalf("low watermark %d, want 1: b is open", off)
+	if off, _ := e.ResumeOffset(); off != 1 {
+		t.Fatalf("resume offset %d, want 1: b is open", off)
 	}
 	e.Flush()
-	if off, _ := e.LowWatermark(); off != 4 {
-		t.Fatalf("low watermark %d, want 4: nothing open", off)
+	if off, _ := e.ResumeOffset(); off != 4 {
+		t.Fatalf("resume offset %d, want 4: nothing open", off)
 	}
 	back := a.phase(300, event.PhaseStarted, "")
 	back.Source.Offset = 2

@@ -1,5 +1,5 @@
 // Package migrate applies the embedded ClickHouse migrations of
-// schemas/clickhouse and checks that a database's schema matches this binary.
+// schemas/chschema and checks that a database's schema matches this binary.
 //
 // Applied migrations are recorded in <database>.schema_migrations with the
 // checksum of their source, the DDL flavor (legacy or modern) and the cluster

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/awumeter/awumeter/internal/testenv"
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/schemas/chschema"
 )
 
 func TestFlavorOf(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"github.com/awumeter/awumeter/internal/chquery"
 	"github.com/awumeter/awumeter/internal/textsafe"
 	"github.com/awumeter/awumeter/pipeline/economics"
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/schemas/chschema"
 )
 
 // ErrEmpty is returned by Build when the month has neither AWUs nor

@@ -6,7 +6,7 @@
 // ROI model at the measured resolution rate and time saved
 // (docs/economics.md).
 //
-// Build reads the data with the query pack (schemas/clickhouse/queries), so
+// Build reads the data with the query pack (schemas/chschema/queries), so
 // every number in a report is one an analyst gets from `awumeter query`
 // for the same month and tenant. WriteHTML renders it with Chart.js
 // embedded; the page loads nothing from the network, and its Content

@@ -15,7 +15,7 @@ import (
 
 	"github.com/awumeter/awumeter/internal/testenv"
 	"github.com/awumeter/awumeter/pipeline/migrate"
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/schemas/chschema"
 )
 
 // The cluster variant on the local two-shard cluster of

@@ -7,7 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/schemas/chschema"
 )
 
 // column turns one field of a row type into a typed column slice, appended to

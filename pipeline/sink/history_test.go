@@ -16,7 +16,7 @@ import (
 	"github.com/awumeter/awumeter/internal/testenv"
 	"github.com/awumeter/awumeter/pipeline/event"
 	"github.com/awumeter/awumeter/pipeline/migrate"
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/schemas/chschema"
 )
 
 // countingConn counts the queries sent through it.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/awumeter/awumeter/internal/testenv"
 	"github.com/awumeter/awumeter/pipeline/event"
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/schemas/chschema"
 )
 
 // KeyHash is the server's cityHash64(concat(tenant_id, '\0', workcycle_id)),

@@ -18,7 +18,7 @@ import (
 
 	"github.com/awumeter/awumeter/internal/testenv"
 	"github.com/awumeter/awumeter/pipeline/migrate"
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/schemas/chschema"
 )
 
 // Every query of the pack runs on the known data, written with duplicates,

@@ -7,7 +7,7 @@ import (
 
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/migrate"
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/schemas/chschema"
 )
 
 // sumsBatch holds two AWUs (and their model rows) of one tenant, day, agent

@@ -10,7 +10,7 @@ import (
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/event"
 	"github.com/awumeter/awumeter/pipeline/migrate"
-	chschema "github.com/awumeter/awumeter/schemas/clickhouse"
+	"github.com/awumeter/awumeter/schemas/chschema"
 )
 
 // lastViewsVersion is the last migration whose rollups were views over

@@ -8,7 +8,7 @@
 //	records ──decode──▶ events ──engine.Apply──▶ accepted events (ledger)
 //	                    rejections ─────────────▶ dead letter (own ticket)
 //	engine.Emit ──▶ rows + ledger ──sink.Add(ack)──▶ ClickHouse (one ticket)
-//	commit.Partition.Mark(engine low watermark)
+//	commit.Partition.Mark(engine resume offset)
 //
 // An offset is committed when commit.Partition says every ticket begun
 // before its mark is done. The argument for why this loses nothing and

@@ -98,7 +98,7 @@ type polledRecord struct {
 
 // process decodes one partition's records from one poll, reads the ledger
 // for the workcycles they need, applies them, hands the resulting rows to
-// the sink as one transaction, and marks the engine's low watermark.
+// the sink as one transaction, and marks the engine's resume offset.
 func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record, now time.Time) error {
 	st.evs, st.recs = st.evs[:0], st.recs[:0]
 	defer func() {
@@ -208,7 +208,7 @@ func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record,
 
 // emit adds the engine's due rows (and every engine.emit_interval its
 // provisional rows) to tx with the alerts they raise, hands tx to the sink
-// and marks the low watermark.
+// and marks the resume offset.
 func (s *Source) emit(ctx context.Context, st *partition, tx sink.Batch, now time.Time) error {
 	rows := s.emitDue(st, now)
 	tx.Workcycles, tx.AWUs, tx.AWUModels = rows.Workcycles, rows.AWUs, rows.AWUModels
@@ -247,16 +247,16 @@ func (s *Source) emit(ctx context.Context, st *partition, tx sink.Batch, now tim
 			return fmt.Errorf("cannot hand rows to the sink: %w", err)
 		}
 	}
-	st.track.Mark(st.lowWatermark())
+	st.track.Mark(st.resumeOffset())
 	return nil
 }
 
-// lowWatermark is the offset to resume from: the engine's low watermark
+// resumeOffset is the offset to resume from: the engine's resume offset
 // while workcycles have unemitted changes, else the next record (records
 // that only produced dead letters or duplicates need no replay).
-func (st *partition) lowWatermark() int64 {
+func (st *partition) resumeOffset() int64 {
 	if st.eng.Stats().Open > 0 {
-		if lw, ok := st.eng.LowWatermark(); ok {
+		if lw, ok := st.eng.ResumeOffset(); ok {
 			return min(lw, st.next)
 		}
 	}

@@ -297,7 +297,7 @@ func TestNothingIsCommittedBeforeTheSinkAcknowledges(t *testing.T) {
 }
 
 // Every record is processed once per ownership and a restart replays from
-// the low watermark: the rows kept by version equal the offline result,
+// the resume offset: the rows kept by version equal the offline result,
 // and after a clean stop the committed offsets are the end offsets. The
 // sink acknowledges late, so workcycles are evicted and rebuilt from the
 // ledger while their latest events are still in flight.

@@ -9,7 +9,7 @@ import (
 )
 
 // The closed statements live in the statements and statement_lines tables
-// (schemas/clickhouse/0006_statements.sql). They are append-only: a
+// (schemas/chschema/0006_statements.sql). They are append-only: a
 // statement is written once, lines first and header last, so a header that
 // can be read always has its lines. Should two closes race, the earliest
 // closed_at wins; its lines are found by (statement_id, content_hash).
