@@ -11,6 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/spf13/pflag"
 
+	"github.com/awumeter/awumeter/internal/tlsconfig"
 	"github.com/awumeter/awumeter/pipeline/migrate"
 	"github.com/awumeter/awumeter/pipeline/sink"
 )
@@ -30,8 +31,17 @@ func (f *chFlags) add(fl *pflag.FlagSet, help string) {
 	fl.StringVar(&f.ch.Database, "database", f.ch.Database, help+"database name")
 	fl.StringVar(&f.ch.Username, "username", f.ch.Username, help+"ClickHouse user")
 	fl.StringVar(&f.ch.PasswordFile, "password-file", "", help+"file holding the ClickHouse password (default: $AWUMETER_CLICKHOUSE_PASSWORD)")
-	fl.BoolVar(&f.ch.TLS.Enabled, "tls", false, help+"connect with TLS")
-	fl.StringVar(&f.ch.TLS.CAFile, "tls-ca-file", "", help+"PEM CA bundle for TLS")
+	addTLSFlags(fl, &f.ch.TLS, help)
+}
+
+// addTLSFlags declares the flags of clickhouse.tls.*: --tls,
+// --tls-ca-file and the client certificate, --tls-cert-file and
+// --tls-key-file.
+func addTLSFlags(fl *pflag.FlagSet, t *tlsconfig.Config, help string) {
+	fl.BoolVar(&t.Enabled, "tls", false, help+"connect with TLS")
+	fl.StringVar(&t.CAFile, "tls-ca-file", "", help+"PEM CA bundle for TLS")
+	fl.StringVar(&t.CertFile, "tls-cert-file", "", help+"PEM client certificate for TLS, with --tls-key-file")
+	fl.StringVar(&t.KeyFile, "tls-key-file", "", help+"PEM private key of --tls-cert-file")
 }
 
 // dial connects with the database as the session's default and checks

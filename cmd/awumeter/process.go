@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -20,9 +19,8 @@ import (
 	"github.com/awumeter/awumeter/pipeline/deadletter"
 	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
-	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/offline"
 	"github.com/awumeter/awumeter/pipeline/price"
-	"github.com/awumeter/awumeter/pipeline/source"
 )
 
 // processOptions are the flags of awumeter process.
@@ -209,8 +207,7 @@ func runProcess(cmd *cobra.Command, o processOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	ledger := engine.NewMemoryHistory()
-	eng, err := engine.New(o.engine, engine.Settings{Prices: book, History: ledger})
+	run, err := offline.New(dec, o.engine, book)
 	if err != nil {
 		return err
 	}
@@ -253,7 +250,6 @@ func runProcess(cmd *cobra.Command, o processOptions) (err error) {
 	lines := newLineReader(in)
 	values := lineValues{format: o.format}
 	topic := o.input
-	var evs []event.Event
 	for lineNo := int64(1); ; lineNo++ {
 		line, err := lines.next()
 		if err == io.EOF {
@@ -274,31 +270,22 @@ func runProcess(cmd *cobra.Command, o processOptions) (err error) {
 		sum.records++
 		// The record as read: what a dead letter keeps.
 		rec := decode.Record{Topic: topic, Offset: lineNo, Value: line}
-		var res decode.Result
+		var rejs []decode.Rejection
 		if value, rej, ok := values.value(line); ok {
 			dr := rec
 			dr.Value = value
-			evs, res = dec.Decode(&dr, evs[:0])
-		} else {
-			evs, res = evs[:0], decode.Result{Rejections: []decode.Rejection{rej}}
-		}
-		sum.events += int64(len(evs))
-		sum.ignored = addIgnored(sum.ignored, res.Ignored)
-		rejs := res.Rejections
-		for i := range evs {
-			outcome, err := eng.Apply(&evs[i])
+			res, err := run.Record(&dr)
 			if err != nil {
 				return fmt.Errorf("line %d: %w", lineNo, err)
 			}
-			sum.outcomes[outcome]++
-			if outcome.Accepted() {
-				ledger.Add(&evs[i])
+			sum.events += int64(len(res.Events))
+			sum.ignored = addIgnored(sum.ignored, res.Ignored)
+			for _, o := range res.Outcomes {
+				sum.outcomes[o]++
 			}
-			// The events the engine refuses go to the dead letters as the
-			// service sends them.
-			if r, refused := source.Refusal(outcome, &evs[i]); refused {
-				rejs = append(slices.Clip(rejs), r)
-			}
+			rejs = res.Rejections // the engine's refusals included, as the service sends them
+		} else {
+			rejs = []decode.Rejection{rej}
 		}
 		if len(rejs) > 0 {
 			sum.rejected++
@@ -309,14 +296,14 @@ func runProcess(cmd *cobra.Command, o processOptions) (err error) {
 				}
 			}
 		}
-		if err := emit(eng.Emit()); err != nil {
+		if err := emit(run.Emit()); err != nil {
 			return err
 		}
 	}
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	if err := emit(eng.Flush()); err != nil {
+	if err := emit(run.Flush()); err != nil {
 		return err
 	}
 	if final != nil {

@@ -74,7 +74,7 @@ docs/clickhouse.md, "Query pack".`,
 }
 
 func runQuery(cmd *cobra.Command, name string, f *queryFlags) error {
-	if !slices.Contains(chquery.Formats, f.format) {
+	if !slices.Contains(chquery.Formats(), f.format) {
 		return fmt.Errorf("--format %q: must be table, csv or json", f.format)
 	}
 	q, err := chschema.LoadQuery(name)

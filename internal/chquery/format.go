@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,8 +20,10 @@ import (
 	"github.com/awumeter/awumeter/internal/textsafe"
 )
 
-// Formats are the output formats of Write.
-var Formats = []string{"table", "csv", "json"}
+var formats = [...]string{"table", "csv", "json"}
+
+// Formats returns the output formats Write accepts.
+func Formats() []string { return slices.Clone(formats[:]) }
 
 // Write writes res to w in format: "table" (a header row and aligned
 // columns, numbers right-aligned), "csv" (RFC 4180 with a header row) or
@@ -34,7 +37,7 @@ func Write(w io.Writer, format string, res *Result) error {
 	case "json":
 		return writeJSON(w, res)
 	}
-	return fmt.Errorf("format %q: must be %s", format, strings.Join(Formats, ", "))
+	return fmt.Errorf("format %q: must be %s", format, strings.Join(formats[:], ", "))
 }
 
 type kind int

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,4 +244,25 @@ func leafKeys(prefix string, m map[string]any) []string {
 		out = append(out, prefix+k)
 	}
 	return out
+}
+
+// ClickHouse takes a client certificate under the same keys as Kafka, from
+// the file, the environment or --set.
+func TestClickHouseClientCertificateKeys(t *testing.T) {
+	env := map[string]string{"AWUMETER_CLICKHOUSE_TLS_KEY_FILE": "/k.pem"}
+	cfg, err := Load("", Sources{
+		Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Set: []string{"clickhouse.tls.enabled=true", "clickhouse.tls.cert_file=/c.pem"},
+	})
+	if err != nil && !strings.Contains(err.Error(), "kafka.topics") {
+		t.Fatal(err)
+	}
+	if got := cfg.ClickHouse.TLS; got.CertFile != "/c.pem" || got.KeyFile != "/k.pem" || !got.Enabled {
+		t.Errorf("clickhouse.tls = %+v", got)
+	}
+	for _, k := range []string{"clickhouse.tls.cert_file", "clickhouse.tls.key_file", "kafka.tls.cert_file", "kafka.tls.key_file"} {
+		if !slices.Contains(Keys(), k) {
+			t.Errorf("Keys() lacks %s", k)
+		}
+	}
 }

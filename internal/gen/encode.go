@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 
-	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/format"
 )
 
 // Wire formats a Stream can be encoded in. Each is read by the decoder of
@@ -15,11 +16,11 @@ import (
 // decoder reads too: it tells the two modes apart by the ce_specversion
 // header.
 const (
-	FormatJSON              = decode.FormatJSON        // native v1 JSON, one event per record
-	FormatCloudEvents       = decode.FormatCloudEvents // CloudEvents 1.0 structured mode
-	FormatCloudEventsBinary = "cloudevents-binary"     // CloudEvents 1.0 binary mode: ce_* headers, data in the value
-	FormatOTLPProto         = decode.FormatOTLPProto   // OTLP ExportTraceServiceRequest, protobuf, one span per record
-	FormatOTLPJSON          = decode.FormatOTLPJSON    // OTLP ExportTraceServiceRequest, OTLP/JSON, one span per record
+	FormatJSON              = format.JSON          // native v1 JSON, one event per record
+	FormatCloudEvents       = format.CloudEvents   // CloudEvents 1.0 structured mode
+	FormatCloudEventsBinary = "cloudevents-binary" // CloudEvents 1.0 binary mode: ce_* headers, data in the value
+	FormatOTLPProto         = format.OTLPProto     // OTLP ExportTraceServiceRequest, protobuf, one span per record
+	FormatOTLPJSON          = format.OTLPJSON      // OTLP ExportTraceServiceRequest, OTLP/JSON, one span per record
 )
 
 // CloudEventsSource is the source attribute of generated CloudEvents. The
@@ -32,12 +33,12 @@ func Formats() []string {
 }
 
 // DecoderFormat returns the kafka.topics[].format that reads records encoded
-// in format.
-func DecoderFormat(format string) string {
-	if format == FormatCloudEventsBinary {
+// in format name.
+func DecoderFormat(name string) string {
+	if name == FormatCloudEventsBinary {
 		return FormatCloudEvents
 	}
-	return format
+	return name
 }
 
 // Header is one Kafka record header.
@@ -75,14 +76,12 @@ type Encoder struct {
 	format string
 }
 
-// NewEncoder returns the encoder of format, one of Formats().
-func NewEncoder(format string) (*Encoder, error) {
-	for _, f := range Formats() {
-		if f == format {
-			return &Encoder{format: format}, nil
-		}
+// NewEncoder returns the encoder of format name, one of Formats().
+func NewEncoder(name string) (*Encoder, error) {
+	if slices.Contains(Formats(), name) {
+		return &Encoder{format: name}, nil
 	}
-	return nil, fmt.Errorf("format: must be one of %s, got %q", strings.Join(Formats(), ", "), format)
+	return nil, fmt.Errorf("format: must be one of %s, got %q", strings.Join(Formats(), ", "), name)
 }
 
 // Format is the encoder's format.
@@ -207,11 +206,11 @@ func dataOf(ev *event.Event) wire {
 func cloudEventType(t event.Type) string {
 	switch t {
 	case event.TypeTokenUsage:
-		return decode.CloudEventTypeTokenUsage
+		return format.CloudEventTypeTokenUsage
 	case event.TypeToolInvocation:
-		return decode.CloudEventTypeToolInvocation
+		return format.CloudEventTypeToolInvocation
 	case event.TypeWorkcycle:
-		return decode.CloudEventTypeWorkcycle
+		return format.CloudEventTypeWorkcycle
 	}
 	return "io.awumeter." + t.String() + ".v1"
 }
@@ -230,7 +229,7 @@ func (e *Encoder) malformed(line []byte) Message {
 	if fields.EventID == "" {
 		fields.EventID = fmt.Sprintf("bad-%08x", hash32(line))
 	}
-	ceType := decode.CloudEventTypeTokenUsage
+	ceType := format.CloudEventTypeTokenUsage
 	if t, ok := event.ParseType(fields.Type); ok {
 		ceType = cloudEventType(t)
 	} else if fields.Type != "" {

@@ -46,6 +46,12 @@ type Settings struct {
 	historyPerWorkcycle bool
 }
 
+// The metrics are what the stages observe.
+var (
+	_ source.Observer = metrics.Observer{}
+	_ rekey.Observer  = metrics.Observer{}
+)
+
 // healthInterval is how often ClickHouse is pinged for readiness.
 const healthInterval = 2 * time.Second
 
@@ -157,13 +163,13 @@ func (s *Service) Start(ctx context.Context) (err error) {
 	bg, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
 	closers = append(closers, bgCancel)
-	var history engine.History = sink.NewHistory(s.histCon, s.writer.Schema(), s.cfg.ClickHouse.MaxQueryBytes).Bound(bg, s.cfg.ClickHouse.InsertTimeout)
+	var history engine.History = sink.NewHistory(s.histCon, s.writer.Schema(), s.cfg.ClickHouse.MaxQueryBytes).Bound(s.cfg.ClickHouse.InsertTimeout)
 	if s.set.historyPerWorkcycle {
 		history = engine.HistoryFunc(history.Events)
 	}
 	s.src, err = source.New(s.cfg.Kafka, source.Settings{
 		Sink: s.buffer, Engine: s.cfg.Engine, Prices: s.prices, History: history,
-		Logger: s.log, Metrics: s.m, Now: s.set.Now, ClientOpts: s.set.ClientOpts,
+		Logger: s.log, Observer: s.m.Observer(), Now: s.set.Now, ClientOpts: s.set.ClientOpts,
 		Guards: &s.cfg.Guards,
 	})
 	if err != nil {
@@ -178,7 +184,7 @@ func (s *Service) Start(ctx context.Context) (err error) {
 	}
 	if len(s.cfg.Kafka.Unkeyed()) > 0 {
 		s.rekey, err = rekey.New(s.cfg.Kafka, s.cfg.Rekey, rekey.Settings{
-			Logger: s.log.Named("rekey"), Metrics: s.m, Now: s.set.Now,
+			Logger: s.log.Named("rekey"), Observer: s.m.Observer(), Now: s.set.Now,
 			BeforeEnd: s.set.RekeyBeforeEnd, ClientOpts: s.set.ClientOpts,
 		})
 		if err != nil {

@@ -8,13 +8,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/format"
 )
 
-// CloudEvents type names of the v1 event types.
+// CloudEvents type names of the v1 event types, spelled in package format.
 const (
-	CloudEventTypeTokenUsage     = "io.awumeter.token_usage.v1"
-	CloudEventTypeToolInvocation = "io.awumeter.tool_invocation.v1"
-	CloudEventTypeWorkcycle      = "io.awumeter.workcycle.v1"
+	CloudEventTypeTokenUsage     = format.CloudEventTypeTokenUsage
+	CloudEventTypeToolInvocation = format.CloudEventTypeToolInvocation
+	CloudEventTypeWorkcycle      = format.CloudEventTypeWorkcycle
 )
 
 func cloudEventType(t []byte) (event.Type, bool) {

@@ -1,35 +1,80 @@
 package decode
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/format"
 )
 
 // Formats a topic's records can be in; kafka.topics[i].format names one.
+// The names are spelled in package format, which imports nothing of
+// awumeter; these are the same constants.
 const (
-	FormatJSON        = "json"        // native v1 JSON, one event per record
-	FormatCloudEvents = "cloudevents" // CloudEvents 1.0, structured or binary mode
-	FormatOTLPProto   = "otlp_proto"  // OTLP ExportTraceServiceRequest, protobuf
-	FormatOTLPJSON    = "otlp_json"   // OTLP ExportTraceServiceRequest, OTLP/JSON
+	FormatJSON        = format.JSON        // native v1 JSON, one event per record
+	FormatCloudEvents = format.CloudEvents // CloudEvents 1.0, structured or binary mode
+	FormatOTLPProto   = format.OTLPProto   // OTLP ExportTraceServiceRequest, protobuf
+	FormatOTLPJSON    = format.OTLPJSON    // OTLP ExportTraceServiceRequest, OTLP/JSON
 )
 
-// Formats returns every format name New accepts, in documentation order.
-func Formats() []string {
-	return []string{FormatJSON, FormatCloudEvents, FormatOTLPProto, FormatOTLPJSON}
+// makeDecoder makes the decoder of one format from a validated Config, its
+// time bounds and its limits.
+type makeDecoder func(cfg Config, b bounds, lim limits) Decoder
+
+// decoders is the registry of formats: New, ValidateFormat and Formats read
+// it and nothing else, so a format is either here, with its constructor, or
+// refused. Its keys are exactly format.All(); a test checks that.
+var decoders = map[string]makeDecoder{
+	format.JSON: func(cfg Config, b bounds, lim limits) Decoder {
+		return &jsonDecoder{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim}
+	},
+	format.CloudEvents: func(cfg Config, b bounds, lim limits) Decoder {
+		return &cloudEventsDecoder{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim}
+	},
+	format.OTLPProto: func(cfg Config, b bounds, lim limits) Decoder {
+		return &otlpProtoDecoder{newOTLPMapper(cfg, b, lim)}
+	},
+	format.OTLPJSON: func(cfg Config, b bounds, lim limits) Decoder {
+		return &otlpJSONDecoder{newOTLPMapper(cfg, b, lim)}
+	},
 }
 
-// ValidateFormat returns an error naming the allowed formats if format is
-// not one of them; the service prefixes it with the YAML key.
-func ValidateFormat(format string) error {
-	for _, f := range Formats() {
-		if f == format {
-			return nil
+func newOTLPMapper(cfg Config, b bounds, lim limits) otlpMapper {
+	return otlpMapper{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim, cfg: cfg.OTLP, profiles: resolveProfiles(cfg.OTLP.Conventions)}
+}
+
+// formats is the registry's keys in documentation order: the order of
+// format.All(), then any other key by name.
+var formats = func() []string {
+	rank := func(f string) int {
+		if i := slices.Index(format.All(), f); i >= 0 {
+			return i
 		}
+		return len(decoders)
 	}
-	return fmt.Errorf("must be one of %s, got %q", strings.Join(Formats(), ", "), format)
+	fs := slices.Collect(maps.Keys(decoders))
+	slices.SortFunc(fs, func(a, b string) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a, b))
+	})
+	return fs
+}()
+
+// Formats returns every format name New accepts, in documentation order:
+// json, cloudevents, otlp_proto, otlp_json.
+func Formats() []string { return slices.Clone(formats) }
+
+// ValidateFormat returns an error naming the allowed formats if name is not
+// one of them; the service prefixes it with the YAML key.
+func ValidateFormat(name string) error {
+	if _, ok := decoders[name]; !ok {
+		return fmt.Errorf("must be one of %s, got %q", strings.Join(formats, ", "), name)
+	}
+	return nil
 }
 
 // Header is one Kafka record header.
@@ -98,11 +143,12 @@ type Decoder interface {
 	Decode(rec *Record, dst []event.Event) ([]event.Event, Result)
 }
 
-// New returns the decoder for format, one of Formats(). cfg is validated
-// first; a zero Settings uses the wall clock.
-func New(format string, cfg Config, set Settings) (Decoder, error) {
-	if err := ValidateFormat(format); err != nil {
-		return nil, fmt.Errorf("format: %w", err)
+// New returns the decoder for format name, one of Formats(). cfg is
+// validated first; a zero Settings uses the wall clock.
+func New(name string, cfg Config, set Settings) (Decoder, error) {
+	mk, ok := decoders[name]
+	if !ok {
+		return nil, fmt.Errorf("format: %w", ValidateFormat(name))
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid decoder configuration: %w", err)
@@ -111,27 +157,16 @@ func New(format string, cfg Config, set Settings) (Decoder, error) {
 	if now == nil {
 		now = time.Now
 	}
-	b := bounds{past: cfg.TimeBounds.Past, future: cfg.TimeBounds.Future, now: now}
-	lim := newLimits(cfg)
-	switch format {
-	case FormatJSON:
-		return &jsonDecoder{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim}, nil
-	case FormatCloudEvents:
-		return &cloudEventsDecoder{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim}, nil
-	case FormatOTLPProto:
-		return &otlpProtoDecoder{otlpMapper{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim, cfg: cfg.OTLP, profiles: resolveProfiles(cfg.OTLP.Conventions)}}, nil
-	default:
-		return &otlpJSONDecoder{otlpMapper{maxBytes: cfg.MaxRecordBytes, bounds: b, limits: lim, cfg: cfg.OTLP, profiles: resolveProfiles(cfg.OTLP.Conventions)}}, nil
-	}
+	return mk(cfg, bounds{past: cfg.TimeBounds.Past, future: cfg.TimeBounds.Future, now: now}, newLimits(cfg)), nil
 }
 
-// bounds checks event times against the configured window around now.
 // TimePrecision is the resolution event times keep. The ClickHouse ledger
 // stores milliseconds on every supported server, and a workcycle rebuilt
 // from the ledger must equal the one built from the stream, so decoders
 // truncate every event time to it.
 const TimePrecision = time.Millisecond
 
+// bounds checks event times against the configured window around now.
 type bounds struct {
 	past, future time.Duration
 	now          func() time.Time

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awumeter/awumeter/internal/gen"
 	"github.com/awumeter/awumeter/pipeline/event"
 )
 
@@ -39,59 +40,18 @@ func readFile(t testing.TB, path string) []byte {
 	return b
 }
 
-// goldenEvent is an event as golden files show it.
-type goldenEvent struct {
-	EventID                  string `json:"event_id"`
-	Type                     string `json:"type"`
-	Time                     string `json:"time"`
-	TenantID                 string `json:"tenant_id"`
-	WorkcycleID              string `json:"workcycle_id"`
-	AgentID                  string `json:"agent_id,omitempty"`
-	ConversationID           string `json:"conversation_id,omitempty"`
-	AWUID                    string `json:"awu_id,omitempty"`
-	Attempt                  int32  `json:"attempt,omitempty"`
-	Model                    string `json:"model,omitempty"`
-	Provider                 string `json:"provider,omitempty"`
-	InputTokens              int64  `json:"input_tokens,omitempty"`
-	OutputTokens             int64  `json:"output_tokens,omitempty"`
-	CacheReadInputTokens     int64  `json:"cache_read_input_tokens,omitempty"`
-	CacheCreationInputTokens int64  `json:"cache_creation_input_tokens,omitempty"`
-	ReasoningTokens          int64  `json:"reasoning_tokens,omitempty"`
-	Tool                     string `json:"tool,omitempty"`
-	Channel                  string `json:"channel,omitempty"`
-	Status                   string `json:"status,omitempty"`
-	Phase                    string `json:"phase,omitempty"`
-	Outcome                  string `json:"outcome,omitempty"`
-	OutcomeType              string `json:"outcome_type,omitempty"`
-}
-
-func toGolden(e *event.Event) goldenEvent {
-	g := goldenEvent{
-		EventID: e.EventID, Type: e.Type.String(), Time: e.Time.Format(time.RFC3339Nano),
-		TenantID: e.TenantID, WorkcycleID: e.WorkcycleID, AgentID: e.AgentID, ConversationID: e.ConversationID,
-		AWUID: e.AWUID, Attempt: e.Attempt, Model: e.Model, Provider: e.Provider,
-		InputTokens: e.InputTokens, OutputTokens: e.OutputTokens,
-		CacheReadInputTokens: e.CacheReadInputTokens, CacheCreationInputTokens: e.CacheCreationInputTokens,
-		ReasoningTokens: e.ReasoningTokens, Tool: e.Tool, Status: e.Status.String(),
-		Phase: e.Phase.String(), Outcome: e.Outcome, OutcomeType: e.OutcomeType,
-	}
-	if e.Type == event.TypeToolInvocation {
-		g.Channel = e.Channel.String()
-	}
-	return g
-}
-
 // goldenResult is everything one Decode call reports.
+// Events are shown as native v1 JSON, as internal/gen encodes them.
 type goldenResult struct {
-	Events     []goldenEvent `json:"events"`
-	Rejections []Rejection   `json:"rejections,omitempty"`
-	Ignored    Ignored       `json:"ignored"`
+	Events     []json.RawMessage `json:"events"`
+	Rejections []Rejection       `json:"rejections,omitempty"`
+	Ignored    Ignored           `json:"ignored"`
 }
 
 func toGoldenResult(evs []event.Event, res Result) goldenResult {
-	g := goldenResult{Events: []goldenEvent{}, Rejections: res.Rejections, Ignored: res.Ignored}
+	g := goldenResult{Events: []json.RawMessage{}, Rejections: res.Rejections, Ignored: res.Ignored}
 	for i := range evs {
-		g.Events = append(g.Events, toGolden(&evs[i]))
+		g.Events = append(g.Events, gen.Encode(&evs[i]))
 	}
 	return g
 }

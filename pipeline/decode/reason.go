@@ -8,6 +8,7 @@ import "fmt"
 type Reason string
 
 // Reasons a record, or one item of a multi-event record, is rejected for.
+// All but ReasonInvalidEvent are returned by the decoders.
 const (
 	// Record level.
 	ReasonRecordTooLarge Reason = "record_too_large" // value longer than max_record_bytes
@@ -49,6 +50,11 @@ const (
 	ReasonBadCloudEvent      Reason = "bad_cloudevent"           // missing or malformed context attribute
 	ReasonUnsupportedVersion Reason = "unsupported_specversion"  // specversion other than 1.0
 	ReasonUnsupportedContent Reason = "unsupported_content_type" // data that is not JSON
+
+	// Engine level. ReasonInvalidEvent: a decoded event that breaks a rule
+	// the engine relies on (engine.OutcomeInvalid). The decoders never
+	// return it; the service dead-letters the event's record with it.
+	ReasonInvalidEvent Reason = "invalid_event"
 )
 
 // Reasons lists every reason code, for pre-registering metric series.
@@ -60,6 +66,7 @@ func Reasons() []Reason {
 		ReasonBadChannel, ReasonBadStatus, ReasonBadPhase, ReasonBadID, ReasonIDTooLong, ReasonFieldTooLong,
 		ReasonUsageWithoutOperation, ReasonBadHumanMinutes, ReasonBadCSAT, ReasonBadResolvedBy, ReasonBadBy,
 		ReasonBadCloudEvent, ReasonUnsupportedVersion, ReasonUnsupportedContent,
+		ReasonInvalidEvent,
 	}
 }
 

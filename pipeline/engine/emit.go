@@ -235,19 +235,20 @@ func (e *Engine) appendRows(r *Rows, wc *workcycle) {
 	// AWUs × the largest credits per AWU, which Apply keeps in range.
 	var prompts, textActions int64
 	var cost costSum
+	var c AWURow // the billing fields of each AWU in turn
 	for i := range wc.awus {
 		a := &wc.awus[i]
-		ok := a.status()
+		a.classify(&c)
 		switch {
-		case !a.isTool:
+		case c.Kind == KindPrompt:
 			prompts++
-		case ok && a.voice:
+		case c.VoiceAction():
 			w.VoiceActions++
-		case ok:
+		case c.BillableAction():
 			textActions++
 		}
 		w.AWUs++
-		if ok {
+		if c.Status == StatusSucceeded {
 			w.AWUsSucceeded++
 		} else {
 			w.AWUsFailed++
@@ -297,10 +298,7 @@ func (e *Engine) awuRow(wc *workcycle, a *awu, plan *price.Plan, models *[]AWUMo
 		WorkcycleID: wc.key.id,
 		AWUID:       a.id,
 		AgentID:     a.agent,
-		Kind:        "prompt",
 		Tool:        a.tool,
-		Channel:     "text",
-		Status:      "failed",
 		Validated:   a.validated,
 		RolledBack:  a.rolledBack,
 		Overridden:  a.overridden,
@@ -310,27 +308,23 @@ func (e *Engine) awuRow(wc *workcycle, a *awu, plan *price.Plan, models *[]AWUMo
 		EventDays:   slices.Clone(a.eventDays()),
 		Version:     awuVersionBase + a.events,
 	}
-	if a.isTool {
-		row.Kind = "tool"
-	}
-	if a.voice {
-		row.Channel = "voice"
-	}
-	ok := a.status()
-	if ok {
-		row.Status = "succeeded"
-	}
+	a.classify(&row)
 	e.appendModelRows(&row, a, models)
 	switch {
-	case !a.isTool:
+	case row.Kind == KindPrompt:
 		row.Credits = plan.PromptAWUCredits()
-	case ok && a.voice:
+	case row.VoiceAction():
 		row.Credits = plan.VoiceActionCredits()
-	case ok:
+	case row.BillableAction():
 		row.Credits = plan.ActionCredits()
 	}
 	row.ListCost = e.creditsCost(plan, row.Credits)
 	return row
+}
+
+// classify sets the fields of row that the billing rule reads.
+func (a *awu) classify(row *AWURow) {
+	row.Classify(a.isTool, a.voice, a.status())
 }
 
 // appendModelRows sums a's usage into its row (token counts, token_cost,

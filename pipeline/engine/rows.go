@@ -83,16 +83,16 @@ type StateRow struct {
 // AWURow is one version of an agentic work unit: every event of
 // (TenantID, WorkcycleID, AWUID).
 type AWURow struct {
-	TenantID    string `json:"tenant_id"`
-	WorkcycleID string `json:"workcycle_id"`
-	AWUID       string `json:"awu_id"`
-	AgentID     string `json:"agent_id"`
-	Kind        string `json:"kind"`    // "tool" or "prompt"
-	Tool        string `json:"tool"`    // empty for prompt AWUs
-	Channel     string `json:"channel"` // "text" or "voice"
-	Status      string `json:"status"`  // "succeeded" or "failed"
-	Validated   bool   `json:"validated"`
-	RolledBack  bool   `json:"rolled_back"`
+	TenantID    string     `json:"tenant_id"`
+	WorkcycleID string     `json:"workcycle_id"`
+	AWUID       string     `json:"awu_id"`
+	AgentID     string     `json:"agent_id"`
+	Kind        AWUKind    `json:"kind"`
+	Tool        string     `json:"tool"` // empty for prompt AWUs
+	Channel     AWUChannel `json:"channel"`
+	Status      AWUStatus  `json:"status"`
+	Validated   bool       `json:"validated"`
+	RolledBack  bool       `json:"rolled_back"`
 	// Overridden: a human rolled it back (a rolled_back report by human).
 	Overridden bool  `json:"overridden"`
 	Attempts   int64 `json:"attempts"`
@@ -142,7 +142,7 @@ type AWUModelRow struct {
 	Model       string    `json:"model"`
 	Provider    string    `json:"provider"`
 	AgentID     string    `json:"agent_id"`
-	Kind        string    `json:"kind"`
+	Kind        AWUKind   `json:"kind"`
 	Tool        string    `json:"tool"`
 	FirstSeen   time.Time `json:"first_seen"` // the AWU's first event
 

@@ -114,7 +114,7 @@ func TestStatusRules(t *testing.T) {
 	cases := []struct {
 		name       string
 		statuses   []event.ToolStatus
-		want       string
+		want       engine.AWUStatus
 		validated  bool
 		rolledBack bool
 	}{

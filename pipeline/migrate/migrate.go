@@ -38,6 +38,38 @@ type Options struct {
 	// Progress, when set, is called before and after each statement Up
 	// runs, so that a long backfill shows where it is.
 	Progress func(Progress)
+	// ModernSince is the first server version whose detected flavor is
+	// modern; zero means DefaultModernSince. It matters only when Flavor
+	// is empty and no migration is recorded yet.
+	ModernSince Version
+}
+
+// Version is a ClickHouse server's major.minor release.
+type Version struct {
+	Major, Minor int
+}
+
+// AtLeast reports whether v is o or later.
+func (v Version) AtLeast(o Version) bool {
+	return v.Major > o.Major || v.Major == o.Major && v.Minor >= o.Minor
+}
+
+// String formats v as major.minor.
+func (v Version) String() string { return strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor) }
+
+// ParseVersion reads the major and minor of a version string such as
+// "18.16.1" or "24.8.4.13"; ok is false when it has no numeric major.minor.
+func ParseVersion(version string) (v Version, ok bool) {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return Version{}, false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return Version{}, false
+	}
+	return Version{major, minor}, true
 }
 
 // Progress is one statement of a migration, about to run or done.
@@ -76,31 +108,34 @@ type Plan struct {
 	Bootstrap []string
 }
 
-// ModernSince is the first server version that gets the modern branch.
-var ModernSince = [2]int{21, 8}
+// DefaultModernSince is the first server version that gets the modern
+// branch unless Options.ModernSince says otherwise: 21.8.
+func DefaultModernSince() Version { return Version{21, 8} }
 
-// DetectFlavor asks the server for its version and picks the DDL branch.
-func DetectFlavor(ctx context.Context, conn driver.Conn) (chschema.Flavor, string, error) {
+// DetectFlavor asks the server for its version and picks the DDL branch:
+// modern from modernSince on (zero: DefaultModernSince).
+func DetectFlavor(ctx context.Context, conn driver.Conn, modernSince Version) (chschema.Flavor, string, error) {
 	var v string
 	if err := conn.QueryRow(ctx, "SELECT version()").Scan(&v); err != nil {
 		return "", "", fmt.Errorf("cannot read the server version: %w", err)
 	}
-	return FlavorOf(v), v, nil
+	return FlavorSince(v, modernSince), v, nil
 }
 
 // FlavorOf maps a version string such as "18.16.1" or "24.8.4.13" to a
-// flavor. Unparseable versions are treated as legacy, which runs everywhere.
+// flavor, modern from DefaultModernSince on. Unparseable versions are
+// treated as legacy, which runs everywhere.
 func FlavorOf(version string) chschema.Flavor {
-	parts := strings.SplitN(version, ".", 3)
-	if len(parts) < 2 {
-		return chschema.Legacy
+	return FlavorSince(version, DefaultModernSince())
+}
+
+// FlavorSince is FlavorOf with modern from modernSince on (zero:
+// DefaultModernSince).
+func FlavorSince(version string, modernSince Version) chschema.Flavor {
+	if modernSince == (Version{}) {
+		modernSince = DefaultModernSince()
 	}
-	major, err1 := strconv.Atoi(parts[0])
-	minor, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil {
-		return chschema.Legacy
-	}
-	if major > ModernSince[0] || major == ModernSince[0] && minor >= ModernSince[1] {
+	if v, ok := ParseVersion(version); ok && v.AtLeast(modernSince) {
 		return chschema.Modern
 	}
 	return chschema.Legacy
@@ -201,7 +236,7 @@ func Prepare(ctx context.Context, conn driver.Conn, opts Options) (Plan, error) 
 		p.Flavor = last.Flavor
 	}
 	if p.Flavor == "" {
-		if p.Flavor, _, err = DetectFlavor(ctx, conn); err != nil {
+		if p.Flavor, _, err = DetectFlavor(ctx, conn, opts.ModernSince); err != nil {
 			return Plan{}, err
 		}
 	}
@@ -303,6 +338,7 @@ func record(ctx context.Context, conn driver.Conn, database string, a Applied) e
 	if err != nil {
 		return err
 	}
+	defer b.Close() // releases the connection however the batch ends
 	if err := b.Append(uint32(a.Version), a.Name, a.Checksum, string(a.Flavor), a.Cluster, a.AppliedAt); err != nil {
 		_ = b.Abort()
 		return err

@@ -20,6 +20,60 @@ func TestFlavorOf(t *testing.T) {
 	}
 }
 
+// The threshold is a parameter: zero means 21.8, and another one moves the
+// boundary without touching any package state.
+func TestFlavorSince(t *testing.T) {
+	for _, c := range []struct {
+		version string
+		since   Version
+		want    chschema.Flavor
+	}{
+		{"21.8.15.7", Version{}, chschema.Modern},
+		{"21.7.1", Version{}, chschema.Legacy},
+		{"21.8.15.7", Version{22, 0}, chschema.Legacy},
+		{"22.1.1", Version{22, 0}, chschema.Modern},
+		{"18.16.1", Version{18, 16}, chschema.Modern},
+		{"18.14.1", Version{18, 16}, chschema.Legacy},
+		{"garbage", Version{1, 0}, chschema.Legacy},
+	} {
+		if got := FlavorSince(c.version, c.since); got != c.want {
+			t.Errorf("FlavorSince(%q, %s) = %s, want %s", c.version, c.since, got, c.want)
+		}
+	}
+	if v, ok := ParseVersion("24.8.4.13"); !ok || v != (Version{24, 8}) {
+		t.Errorf("ParseVersion = %v, %t", v, ok)
+	}
+	if DefaultModernSince() != (Version{21, 8}) {
+		t.Errorf("DefaultModernSince = %s, want 21.8", DefaultModernSince())
+	}
+}
+
+// Options.ModernSince decides the flavor Prepare detects for a new
+// database.
+func TestPrepareDetectsTheFlavorWithModernSince(t *testing.T) {
+	ch := testenv.NewClickHouse(t)
+	ctx := testenv.Context(t, time.Minute)
+	v, ok := ParseVersion(serverVersion(t, ch))
+	if !ok {
+		t.Skipf("server version %q", serverVersion(t, ch))
+	}
+	for _, c := range []struct {
+		since Version
+		want  chschema.Flavor
+	}{
+		{v, chschema.Modern},
+		{Version{v.Major + 1, 0}, chschema.Legacy},
+	} {
+		plan, err := Prepare(ctx, ch.Conn, Options{Database: ch.Database, ModernSince: c.since})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.Params.Flavor != c.want {
+			t.Errorf("server %s, ModernSince %s: flavor %s, want %s", v, c.since, plan.Params.Flavor, c.want)
+		}
+	}
+}
+
 func TestMigrate(t *testing.T) {
 	ch := testenv.NewClickHouse(t)
 	ctx := testenv.Context(t, 3*time.Minute)

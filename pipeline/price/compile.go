@@ -251,8 +251,8 @@ func parseMoney(s scalar, places int32) (decimal.Decimal, error) {
 	if !d.Truncate(places).Equal(d) {
 		return decimal.Decimal{}, fmt.Errorf("must have at most %d decimal places (amounts are stored with %d), not %s", places, MoneyPlaces, s.text)
 	}
-	if d.GreaterThan(MaxMoney) {
-		return decimal.Decimal{}, fmt.Errorf("must be at most %s, not %s", MaxMoney, s.text)
+	if d.GreaterThan(maxMoney()) {
+		return decimal.Decimal{}, fmt.Errorf("must be at most %d, not %s", MaxMoney, s.text)
 	}
 	return d, nil
 }

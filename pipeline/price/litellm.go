@@ -419,8 +419,8 @@ func litellmPrice(key string, v json.RawMessage) (string, error) {
 		return "", fmt.Errorf("%s: %s is negative", key, text)
 	}
 	perMillion := d.Round(MoneyPlaces).Shift(6)
-	if perMillion.GreaterThan(MaxMoney) {
-		return "", fmt.Errorf("%s: %s is $%s per 1M tokens, more than the price book's bound of %s", key, text, perMillion, MaxMoney)
+	if perMillion.GreaterThan(maxMoney()) {
+		return "", fmt.Errorf("%s: %s is $%s per 1M tokens, more than the price book's bound of %d", key, text, perMillion, MaxMoney)
 	}
 	if perMillion.IsZero() && !d.IsZero() {
 		return "", fmt.Errorf("%s: %s rounds to $0 per token at %d decimal places; the price book cannot hold it", key, text, MoneyPlaces)

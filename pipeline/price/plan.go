@@ -30,7 +30,10 @@ const (
 // typo, and with it no cost of a workcycle's counts (each at most
 // max_tokens_per_event) comes near the 26 integer digits of
 // Decimal(38, 12).
-var MaxMoney = decimal.New(1, 9)
+const MaxMoney = 1_000_000_000
+
+// maxMoney is MaxMoney as a decimal.
+func maxMoney() decimal.Decimal { return decimal.NewFromInt(MaxMoney) }
 
 // Plan is the list-price plan of a tenant, with the tenant's overrides
 // applied. It holds the values of both plans so that statements can show the

@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
-	"github.com/awumeter/awumeter/internal/metrics"
+	"github.com/awumeter/awumeter/internal/backoff"
 	"github.com/awumeter/awumeter/pipeline/deadletter"
 	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
@@ -33,8 +33,9 @@ const (
 type Settings struct {
 	// Logger defaults to a no-op logger.
 	Logger *zap.Logger
-	// Metrics defaults to a private set nobody reads.
-	Metrics *metrics.Metrics
+	// Observer receives the stage's counts (the service's metrics); nil
+	// discards them.
+	Observer Observer
 	// Now is the decoders' clock for time bounds; nil means time.Now.
 	Now func() time.Time
 	// BeforeEnd, if set, is called after a transaction's records are
@@ -56,14 +57,18 @@ const pollWait = 250 * time.Millisecond
 // Stage is a running member of the re-key group. Create it with New, run it
 // with Run, and stop it with Close after Run has returned.
 type Stage struct {
-	kcfg  source.Config
-	cfg   Config
-	set   Settings
-	log   *zap.Logger
-	m     *metrics.Metrics
-	sess  *kgo.GroupTransactSession
-	topic string // the repartition topic
-	id    string // the transactional id
+	kcfg source.Config
+	cfg  Config
+	set  Settings
+	log  *zap.Logger
+	obs  Observer
+	// awaitRetry spaces awaitTopic's listings (internal/backoff), with
+	// jitter drawn from jitter.
+	awaitRetry backoff.Policy
+	jitter     *backoff.Rand
+	sess       *kgo.GroupTransactSession
+	topic      string // the repartition topic
+	id         string // the transactional id
 
 	decoders map[string]topicDecoder
 	// bg outlives Run's context: a transaction begun is always ended.
@@ -94,18 +99,20 @@ func New(kcfg source.Config, cfg Config, set Settings) (*Stage, error) {
 	if set.Logger == nil {
 		set.Logger = zap.NewNop()
 	}
-	if set.Metrics == nil {
-		set.Metrics = metrics.New("")
+	if set.Observer == nil {
+		set.Observer = NopObserver{}
 	}
 	if set.Now == nil {
 		set.Now = time.Now
 	}
 	s := &Stage{
-		kcfg: kcfg, cfg: cfg, set: set, log: set.Logger, m: set.Metrics,
-		topic:    source.RepartitionTopic(kcfg.Group),
-		id:       cfg.TransactionalID,
-		decoders: map[string]topicDecoder{},
-		warned:   map[decode.Reason]bool{},
+		kcfg: kcfg, cfg: cfg, set: set, log: set.Logger, obs: set.Observer,
+		awaitRetry: backoff.Policy{Initial: 50 * time.Millisecond, Max: time.Second, Multiplier: 2},
+		jitter:     backoff.NewRandom(),
+		topic:      source.RepartitionTopic(kcfg.Group),
+		id:         cfg.TransactionalID,
+		decoders:   map[string]topicDecoder{},
+		warned:     map[decode.Reason]bool{},
 	}
 	if s.id == "" {
 		host, err := os.Hostname()
@@ -263,7 +270,7 @@ func (s *Stage) transact(ctx context.Context, fetches kgo.Fetches) error {
 				}
 				c.events[eventKind{td.format, ev.Type}]++
 				if o := engine.Check(ev); o != 0 {
-					if rej, refused := source.Refusal(o, ev); refused {
+					if rej, refused := deadletter.Refusal(o, ev); refused {
 						rejs = append(rejs, rej)
 					}
 					c.add(&c.outcomes, o.String(), 1)
@@ -319,16 +326,16 @@ func (s *Stage) transact(ctx context.Context, fetches kgo.Fetches) error {
 			zap.Duration("end", time.Since(flushed)))
 	}
 	if err != nil {
-		s.m.RekeyTransactions.WithLabelValues("aborted").Inc()
+		s.obs.RekeyTransaction("aborted")
 		return fmt.Errorf("cannot end a re-key transaction (the next start resumes from the last committed one): %w", err)
 	}
 	if !committed {
-		s.m.RekeyTransactions.WithLabelValues("aborted").Inc()
+		s.obs.RekeyTransaction("aborted")
 		s.log.Info("re-key transaction aborted (a rebalance or a failed produce); its records are read again")
 		return nil
 	}
-	s.m.RekeyTransactions.WithLabelValues("committed").Inc()
-	c.publish(s.m)
+	s.obs.RekeyTransaction("committed")
+	c.publish(s.obs)
 	return nil
 }
 
@@ -369,23 +376,23 @@ func addIgnored(a, b decode.Ignored) decode.Ignored {
 	return a
 }
 
-func (c *counts) publish(m *metrics.Metrics) {
+func (c *counts) publish(o Observer) {
 	for t, n := range c.records {
-		m.Records.WithLabelValues(t).Add(float64(n))
+		o.RecordsRead(t, n)
 	}
 	for k, n := range c.events {
-		m.Events.WithLabelValues(k.format, k.typ.String()).Add(float64(n))
+		o.EventsDecoded(k.format, k.typ.String(), n)
 	}
-	for o, n := range c.outcomes {
-		m.Outcomes.WithLabelValues(o).Add(float64(n))
+	for oc, n := range c.outcomes {
+		o.EventOutcomes(oc, n)
 	}
 	for r, n := range c.letters {
-		m.DeadLetters.WithLabelValues(r).Add(float64(n))
+		o.DeadLetters(r, n)
 	}
-	m.AddIgnoredSpans(c.ignored)
-	m.RekeyedEvents.Add(float64(c.produced))
+	o.SpansIgnored(c.ignored)
+	o.EventsRekeyed(c.produced)
 	for _, l := range c.lag {
-		m.RekeyLag.WithLabelValues(l.topic, strconv.Itoa(int(l.partition))).Set(float64(max(l.records, 0)))
+		o.RekeyLag(l.topic, l.partition, max(l.records, 0))
 	}
 }
 
@@ -393,7 +400,7 @@ func (c *counts) publish(m *metrics.Metrics) {
 func (s *Stage) forget(ps map[string][]int32) {
 	for topic, ids := range ps {
 		for _, p := range ids {
-			s.m.RekeyLag.DeleteLabelValues(topic, strconv.Itoa(int(p)))
+			s.obs.RekeyLagForgotten(topic, p)
 		}
 	}
 }

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"go.uber.org/zap"
+
+	"github.com/awumeter/awumeter/internal/backoff"
 )
 
 // EnsureTopic creates the repartition topic if it does not exist, with
@@ -77,8 +78,7 @@ func (s *Stage) EnsureTopic(ctx context.Context) (int32, error) {
 // instance just created is listed with a leader for every partition, and
 // checks it as EnsureTopic checks an existing one.
 func (s *Stage) awaitTopic(ctx context.Context, adm *kadm.Client) (int32, error) {
-	backoff := 50 * time.Millisecond
-	for {
+	for attempt := 0; ; attempt++ {
 		details, err := adm.ListTopics(ctx, s.topic)
 		if err == nil {
 			if d, ok := details[s.topic]; ok && d.Err == nil && len(d.Partitions) > 0 && leaders(d) {
@@ -90,12 +90,9 @@ func (s *Stage) awaitTopic(ctx context.Context, adm *kadm.Client) (int32, error)
 				return n, nil
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if !backoff.Wait(ctx, s.awaitRetry.Delay(attempt, s.jitter)) {
 			return 0, fmt.Errorf("the repartition topic %q exists but is not listed with leaders: %w", s.topic, ctx.Err())
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, time.Second)
 	}
 }
 

@@ -40,8 +40,8 @@ func october() sink.Batch {
 		csat                            uint8
 	}
 	awu := func(tenant, wc, id, kind, tool, channel, status string, valid bool, attempts int64, first string, tc engine.TokenCounts, cost string, credits int64, list string) engine.AWURow {
-		return engine.AWURow{TenantID: tenant, WorkcycleID: wc, AWUID: id, AgentID: "support", Kind: kind, Tool: tool, Channel: channel,
-			Status: status, Validated: valid, Attempts: attempts, FirstSeen: at(first), LastSeen: at(first).Add(time.Second),
+		return engine.AWURow{TenantID: tenant, WorkcycleID: wc, AWUID: id, AgentID: "support", Kind: engine.AWUKind(kind), Tool: tool, Channel: engine.AWUChannel(channel),
+			Status: engine.AWUStatus(status), Validated: valid, Attempts: attempts, FirstSeen: at(first), LastSeen: at(first).Add(time.Second),
 			TokenCounts: tc, TokenCost: dec(cost), Credits: credits, ListCost: dec(list), Version: 1}
 	}
 	specs := []wcSpec{

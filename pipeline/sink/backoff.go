@@ -2,31 +2,25 @@ package sink
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
+
+	"github.com/awumeter/awumeter/internal/backoff"
 )
 
-// backoff returns the wait before retry n (0-based): exponential from
-// initial, capped at max, with the upper half jittered so many writers do not
-// retry in step.
-func (r RetryConfig) backoff(n int) time.Duration {
-	d := r.InitialBackoff
-	for i := 0; i < n && d < r.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, r.MaxBackoff)
-	half := d / 2
-	return half + rand.N(half+1)
+// retrier is the Writer's wait between attempts: clickhouse.retry's
+// backoff, doubling from initial_backoff to max_backoff, with the service's
+// one jitter (internal/backoff) so that many writers do not retry in step.
+type retrier struct {
+	policy backoff.Policy
+	rand   *backoff.Rand
 }
 
-// sleep waits d or until ctx ends, reporting whether it waited fully.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+func newRetrier(c RetryConfig, r *backoff.Rand) retrier {
+	return retrier{policy: backoff.Policy{Initial: c.InitialBackoff, Max: c.MaxBackoff, Multiplier: 2}, rand: r}
 }
+
+// backoff returns the wait before retry n (0-based).
+func (r retrier) backoff(n int) time.Duration { return r.policy.Delay(n, r.rand) }
+
+// sleep waits d or until ctx ends, reporting whether it waited fully.
+func sleep(ctx context.Context, d time.Duration) bool { return backoff.Wait(ctx, d) }

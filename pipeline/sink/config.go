@@ -1,8 +1,6 @@
 package sink
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/awumeter/awumeter/internal/tlsconfig"
 )
 
 // Config is what a user writes under the service's clickhouse key: the
@@ -90,13 +90,9 @@ var compressionMethods = map[string]clickhouse.CompressionMethod{
 	"none": clickhouse.CompressionNone,
 }
 
-// TLSConfig enables TLS to ClickHouse.
-type TLSConfig struct {
-	Enabled            bool   `yaml:"enabled"`
-	CAFile             string `yaml:"ca_file"`
-	ServerName         string `yaml:"server_name"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-}
+// TLSConfig enables TLS to ClickHouse, with a client certificate for
+// mutual TLS; it is the same loader as Kafka's (internal/tlsconfig).
+type TLSConfig = tlsconfig.Config
 
 // BatchConfig says when Buffer seals a batch: whichever limit comes first.
 type BatchConfig struct {
@@ -206,9 +202,7 @@ func (c ClickHouseConfig) Validate() error {
 	if _, ok := compressionMethods[c.Compression]; !ok {
 		bad("compression", "must be lz4, zstd or none, got %q", c.Compression)
 	}
-	if !c.TLS.Enabled && (c.TLS.CAFile != "" || c.TLS.ServerName != "" || c.TLS.InsecureSkipVerify) {
-		bad("tls.enabled", "must be true when other clickhouse.tls settings are set")
-	}
+	errs = append(errs, c.TLS.Validate("clickhouse.tls"))
 	return errors.Join(errs...)
 }
 
@@ -231,25 +225,6 @@ func (c ClickHouseConfig) password() (string, error) {
 		return "", fmt.Errorf("clickhouse.password_file: %w", err)
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
-}
-
-func (t TLSConfig) config() (*tls.Config, error) {
-	if !t.Enabled {
-		return nil, nil
-	}
-	cfg := &tls.Config{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("clickhouse.tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("clickhouse.tls.ca_file: %s holds no PEM certificate", t.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	return cfg, nil
 }
 
 // String describes the settings without the password.

@@ -1,9 +1,12 @@
 package sink
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awumeter/awumeter/internal/backoff"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -20,6 +23,8 @@ func TestConfigValidate(t *testing.T) {
 		{"database with a dash", func(c *Config) { c.Database = "awu-meter" }, []string{"clickhouse.database"}},
 		{"password twice", func(c *Config) { c.Password, c.PasswordFile = "x", "/f" }, []string{"clickhouse.password_file"}},
 		{"tls options without tls", func(c *Config) { c.TLS.CAFile = "/ca.pem" }, []string{"clickhouse.tls.enabled"}},
+		{"client certificate without tls", func(c *Config) { c.TLS.CertFile, c.TLS.KeyFile = "/c.pem", "/k.pem" }, []string{"clickhouse.tls.enabled"}},
+		{"client certificate without key", func(c *Config) { c.TLS.Enabled, c.TLS.CertFile = true, "/c.pem" }, []string{"clickhouse.tls.key_file"}},
 		{"unknown compression", func(c *Config) { c.Compression = "gzip" }, []string{"clickhouse.compression"}},
 		{"no compression named", func(c *Config) { c.Compression = "" }, []string{"clickhouse.compression"}},
 		{"zero batch limits", func(c *Config) { c.Batch = BatchConfig{} }, []string{"clickhouse.batch.max_rows", "clickhouse.batch.max_bytes", "clickhouse.batch.flush_interval"}},
@@ -55,8 +60,9 @@ func TestConfigStringHidesThePassword(t *testing.T) {
 
 func TestBackoffStaysWithinBounds(t *testing.T) {
 	r := RetryConfig{InitialBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
+	rt := newRetrier(r, backoff.NewRand(rand.NewPCG(1, 2)))
 	for n := range 20 {
-		d := r.backoff(n)
+		d := rt.backoff(n)
 		if d < r.InitialBackoff/2 || d > r.MaxBackoff {
 			t.Errorf("backoff(%d) = %s", n, d)
 		}

@@ -33,7 +33,7 @@ func dial(ctx context.Context, c ClickHouseConfig, database string) (driver.Conn
 	if err != nil {
 		return nil, err
 	}
-	tlsCfg, err := c.TLS.config()
+	tlsCfg, err := c.TLS.Load("clickhouse.tls")
 	if err != nil {
 		return nil, err
 	}

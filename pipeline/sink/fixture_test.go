@@ -86,8 +86,8 @@ func knownFinal() Batch {
 	}
 	awu := func(tenant, wcID, id, agent, kind, tool, channel, status string, valid, rb bool, attempts int64, first, last string,
 		tc engine.TokenCounts, cost string, credits int64, list string, version uint64) engine.AWURow {
-		return engine.AWURow{TenantID: tenant, WorkcycleID: wcID, AWUID: id, AgentID: agent, Kind: kind, Tool: tool, Channel: channel,
-			Status: status, Validated: valid, RolledBack: rb, Attempts: attempts, FirstSeen: at(first), LastSeen: at(last),
+		return engine.AWURow{TenantID: tenant, WorkcycleID: wcID, AWUID: id, AgentID: agent, Kind: engine.AWUKind(kind), Tool: tool, Channel: engine.AWUChannel(channel),
+			Status: engine.AWUStatus(status), Validated: valid, RolledBack: rb, Attempts: attempts, FirstSeen: at(first), LastSeen: at(last),
 			TokenCounts: tc, TokenCost: dec(cost), Credits: credits, ListCost: dec(list), Version: version}
 	}
 	am := func(a engine.AWURow, model string, tc engine.TokenCounts, cost string) AWUModelRow {

@@ -317,27 +317,33 @@ func withTimeout(ctx context.Context, timeout time.Duration, f func(context.Cont
 	return f(ctx)
 }
 
-// Bound fixes the context and an optional per-query timeout, for callers
-// whose interface has no context, such as the engine's history lookup.
-func (h *History) Bound(ctx context.Context, timeout time.Duration) BoundHistory {
-	return BoundHistory{h: h, ctx: ctx, timeout: timeout}
+// Bound returns the History with every query bounded by timeout (if
+// positive), in the shape the source and the engine ask for.
+func (h *History) Bound(timeout time.Duration) BoundHistory {
+	return BoundHistory{h: h, timeout: timeout}
 }
 
-// BoundHistory is a History with its context fixed. It satisfies
+// BoundHistory is a History whose every query is bounded by a timeout. It
+// holds no context: each method takes the caller's, except Events, which
+// satisfies the engine's
 //
 //	interface{ Events(tenantID, workcycleID string) ([]event.Event, error) }
 //
-// and the source's batch interface with EventsOf.
+// whose calls carry none, and so is bounded by the timeout alone. Its
+// EventsOf, StoredKeys and OpenWorkcycles are the source's batch, key and
+// state interfaces.
 type BoundHistory struct {
 	h       *History
-	ctx     context.Context
 	timeout time.Duration
 }
 
-// Events is History.Events under the bound context.
+// Events is History.Events under the timeout alone: the engine's History
+// interface passes no context. The source answers the engine from
+// EventsOf, read under its own context, and calls this only for a
+// workcycle it did not prefetch.
 func (b BoundHistory) Events(tenantID, workcycleID string) ([]event.Event, error) {
 	var out []event.Event
-	err := withTimeout(b.ctx, b.timeout, func(ctx context.Context) error {
+	err := withTimeout(context.Background(), b.timeout, func(ctx context.Context) error {
 		var err error
 		out, err = b.h.Events(ctx, tenantID, workcycleID)
 		return err
@@ -345,15 +351,15 @@ func (b BoundHistory) Events(tenantID, workcycleID string) ([]event.Event, error
 	return out, err
 }
 
-// EventsOf is History.EventsOf under the bound context.
-func (b BoundHistory) EventsOf(keys []WorkcycleKey) (map[WorkcycleKey][]event.Event, error) {
-	return b.h.EventsOf(b.ctx, keys, b.timeout)
+// EventsOf is History.EventsOf with each query bounded by the timeout.
+func (b BoundHistory) EventsOf(ctx context.Context, keys []WorkcycleKey) (map[WorkcycleKey][]event.Event, error) {
+	return b.h.EventsOf(ctx, keys, b.timeout)
 }
 
-// StoredKeys is History.StoredKeys under the bound context.
-func (b BoundHistory) StoredKeys(topic string, partition int32) ([]uint64, error) {
+// StoredKeys is History.StoredKeys bounded by the timeout.
+func (b BoundHistory) StoredKeys(ctx context.Context, topic string, partition int32) ([]uint64, error) {
 	var out []uint64
-	err := withTimeout(b.ctx, b.timeout, func(ctx context.Context) error {
+	err := withTimeout(ctx, b.timeout, func(ctx context.Context) error {
 		var err error
 		out, err = b.h.StoredKeys(ctx, topic, partition)
 		return err

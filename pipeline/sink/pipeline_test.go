@@ -405,6 +405,7 @@ type fakeBatch struct {
 
 func (b *fakeBatch) Column(i int) driver.BatchColumn { return fakeColumn{b, i} }
 func (b *fakeBatch) Abort() error                    { return nil }
+func (b *fakeBatch) Close() error                    { return nil }
 
 func (b *fakeBatch) Send() error {
 	c := b.c

@@ -87,7 +87,7 @@ func checkRollups(t *testing.T, conn driver.Conn, db string, final Batch, when s
 	} {
 		sums := map[string]*usage{}
 		for _, a := range final.AWUs {
-			k := strings.Join([]string{period.key(a.FirstSeen), a.TenantID, a.AgentID, a.Kind, a.Tool, a.Channel}, "\t")
+			k := strings.Join([]string{period.key(a.FirstSeen), a.TenantID, a.AgentID, string(a.Kind), a.Tool, string(a.Channel)}, "\t")
 			u := sums[k]
 			if u == nil {
 				u = &usage{}

@@ -171,13 +171,13 @@ var awuDayColumns = concat[ad](
 		return r.str(func(a *engine.AWURow) string { return a.AgentID }, func(m *AWUModelRow) string { return m.AgentID })
 	}),
 	dimCol("kind", func(r *ad) string {
-		return r.str(func(a *engine.AWURow) string { return a.Kind }, func(m *AWUModelRow) string { return m.Kind })
+		return r.str(func(a *engine.AWURow) string { return string(a.Kind) }, func(m *AWUModelRow) string { return string(m.Kind) })
 	}),
 	dimCol("tool", func(r *ad) string {
 		return r.str(func(a *engine.AWURow) string { return a.Tool }, func(m *AWUModelRow) string { return m.Tool })
 	}),
-	dimCol("channel", func(r *ad) string { return r.str(func(a *engine.AWURow) string { return a.Channel }, nil) }),
-	dimCol("status", func(r *ad) string { return r.str(func(a *engine.AWURow) string { return a.Status }, nil) }),
+	dimCol("channel", func(r *ad) string { return r.str(func(a *engine.AWURow) string { return string(a.Channel) }, nil) }),
+	dimCol("status", func(r *ad) string { return r.str(func(a *engine.AWURow) string { return string(a.Status) }, nil) }),
 	boolCol("validated", func(r *ad) bool { return r.awu != nil && r.awu.Validated }),
 	boolCol("rolled_back", func(r *ad) bool { return r.awu != nil && r.awu.RolledBack }),
 	i64Col("attempts", func(r *ad) int64 {

@@ -68,10 +68,10 @@ func (h *History) OpenWorkcycles(ctx context.Context, topic string, partition in
 	return out, nil
 }
 
-// OpenWorkcycles is History.OpenWorkcycles under the bound context.
-func (b BoundHistory) OpenWorkcycles(topic string, partition int32) ([]WorkcycleKey, error) {
+// OpenWorkcycles is History.OpenWorkcycles bounded by the timeout.
+func (b BoundHistory) OpenWorkcycles(ctx context.Context, topic string, partition int32) ([]WorkcycleKey, error) {
 	var out []WorkcycleKey
-	err := withTimeout(b.ctx, b.timeout, func(ctx context.Context) error {
+	err := withTimeout(ctx, b.timeout, func(ctx context.Context) error {
 		var err error
 		out, err = b.h.OpenWorkcycles(ctx, topic, partition)
 		return err

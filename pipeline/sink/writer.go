@@ -11,6 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/awumeter/awumeter/internal/backoff"
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/migrate"
 	"github.com/awumeter/awumeter/schemas/chschema"
@@ -43,7 +44,7 @@ type Writer struct {
 	conn          driver.Conn
 	ownConn       bool
 	schema        migrate.Schema
-	retry         RetryConfig
+	retry         retrier
 	insertTimeout time.Duration
 	obs           Observer
 	now           func() time.Time
@@ -87,7 +88,7 @@ func Open(ctx context.Context, cfg Config, set Settings) (*Writer, error) {
 // NewWriter returns a Writer over an open connection, for a schema returned
 // by migrate.CheckSchema. Close does not close conn.
 func NewWriter(conn driver.Conn, schema migrate.Schema, cfg Config, set Settings) *Writer {
-	w := &Writer{conn: conn, schema: schema, retry: cfg.Retry, insertTimeout: cfg.InsertTimeout, obs: set.Observer, now: set.Now}
+	w := &Writer{conn: conn, schema: schema, retry: newRetrier(cfg.Retry, backoff.NewRandom()), insertTimeout: cfg.InsertTimeout, obs: set.Observer, now: set.Now}
 	if w.obs == nil {
 		w.obs = nopObserver{}
 	}
@@ -282,7 +283,7 @@ func writeTable[R any](ctx context.Context, w *Writer, table, insert string, col
 			return &PermanentError{Table: table, Err: err}
 		}
 		if ctx.Err() != nil || !sleep(ctx, w.retry.backoff(attempt)) {
-			return fmt.Errorf("cannot insert %s batch after %d attempts: %w (last error: %v)", table, attempt+1, ctx.Err(), err)
+			return fmt.Errorf("cannot insert %s batch after %d attempts: %w (last error: %w)", table, attempt+1, ctx.Err(), err)
 		}
 	}
 }
@@ -299,6 +300,7 @@ func insertOnce[R any](ctx context.Context, w *Writer, insert string, cols []col
 	if err != nil {
 		return err
 	}
+	defer batch.Close() // releases the connection however the batch ends
 	s := getScratch()
 	defer putScratch(s)
 	for i, c := range cols {

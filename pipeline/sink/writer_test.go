@@ -116,7 +116,7 @@ func TestHistoryReadsTheLedgerBack(t *testing.T) {
 	evs = append(evs, done, voice)
 	write(t, w, Batch{Events: evs}, Batch{Events: evs[:3]})
 
-	h := NewHistory(conn, schema, DefaultMaxQueryBytes).Bound(testenv.Context(t, time.Minute), 10*time.Second)
+	h := NewHistory(conn, schema, DefaultMaxQueryBytes).Bound(10 * time.Second)
 	got, err := h.Events("t1", "wc1")
 	if err != nil {
 		t.Fatal(err)

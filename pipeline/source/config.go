@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/awumeter/awumeter/internal/strictyaml"
+	"github.com/awumeter/awumeter/internal/tlsconfig"
 
 	"go.yaml.in/yaml/v3"
 
@@ -156,18 +157,9 @@ func (c Config) topics(keyed bool) []TopicConfig {
 	return out
 }
 
-// TLSConfig enables TLS to the brokers.
-type TLSConfig struct {
-	Enabled bool `yaml:"enabled"`
-	// CAFile is a PEM bundle of CAs to trust instead of the system pool.
-	CAFile string `yaml:"ca_file"`
-	// CertFile and KeyFile are a client certificate for mutual TLS.
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
-	// ServerName overrides the name checked in the brokers' certificates.
-	ServerName         string `yaml:"server_name"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-}
+// TLSConfig enables TLS to the brokers, with a client certificate for
+// mutual TLS; it is the same loader as ClickHouse's (internal/tlsconfig).
+type TLSConfig = tlsconfig.Config
 
 // SASLConfig authenticates to the brokers; an empty mechanism disables SASL.
 type SASLConfig struct {
@@ -281,7 +273,7 @@ func (c Config) Validate() error {
 	default:
 		bad("auto_offset_reset", "must be one of earliest, latest, got %q", c.AutoOffsetReset)
 	}
-	if err := c.TLS.validate(); err != nil {
+	if err := c.TLS.Validate("kafka.tls"); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.SASL.validate(); err != nil {
@@ -335,17 +327,6 @@ func unjoin(err error) []error {
 		return out
 	}
 	return []error{err}
-}
-
-func (t TLSConfig) validate() error {
-	var errs []error
-	if !t.Enabled && (t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.ServerName != "" || t.InsecureSkipVerify) {
-		errs = append(errs, errors.New("kafka.tls.enabled: must be true when other kafka.tls settings are set"))
-	}
-	if (t.CertFile == "") != (t.KeyFile == "") {
-		errs = append(errs, errors.New("kafka.tls.key_file: cert_file and key_file must be set together"))
-	}
-	return errors.Join(errs...)
 }
 
 func (s SASLConfig) validate() error {

@@ -37,7 +37,7 @@ func (s *Source) deadLetter(ctx context.Context, st *partition, rec *decode.Reco
 		s.log.Debug("record rejected", fields...)
 	}
 	if s.cfg.DeadLetterTopic == "" {
-		s.m.DeadLetters.WithLabelValues(string(letter.Reason)).Inc()
+		s.obs.DeadLetters(string(letter.Reason), 1)
 		return nil
 	}
 	hs := letter.KafkaHeaders()
@@ -50,29 +50,30 @@ func (s *Source) deadLetter(ctx context.Context, st *partition, rec *decode.Reco
 		return fmt.Errorf("cannot dead-letter %s/%d@%d while %d bytes of dead letters await the broker: %w",
 			rec.Topic, rec.Partition, rec.Offset, s.letters.held(), err)
 	}
-	s.m.DeadLetterBytes.Add(float64(size))
-	s.produceLetter(kr, string(letter.Reason), size, st.track.Begin(), 100*time.Millisecond)
+	s.obs.DeadLetterBuffered(size)
+	s.produceLetter(kr, string(letter.Reason), size, st.track.Begin())
 	return nil
 }
 
 // produceLetter produces until the broker acknowledges, backing off between
 // attempts, and then finishes the ticket and releases the letter's size
 // from the budget. It gives up only at Close.
-func (s *Source) produceLetter(kr kgo.Record, reason string, size int64, t commit.Ticket, backoff time.Duration) {
-	s.produceAcked(kr, "a dead letter", backoff, func() {
-		s.m.DeadLetters.WithLabelValues(reason).Inc()
+func (s *Source) produceLetter(kr kgo.Record, reason string, size int64, t commit.Ticket) {
+	s.produceAcked(kr, "a dead letter", 0, func() {
+		s.obs.DeadLetters(reason, 1)
 		s.releaseLetter(size)
 		t.Done()
-	}, s.m.DeadLetterErrs.Inc, func() {
+	}, s.obs.DeadLetterFailed, func() {
 		s.releaseLetter(size) // never committed past: the next owner produces it again
 	})
 }
 
 // produceAcked produces kr until the broker acknowledges it, backing off
-// between attempts (doubling up to 10s): acked runs on the
-// acknowledgement, failed after every failed attempt, and closed when the
-// source closes before an acknowledgement. what names the record in logs.
-func (s *Source) produceAcked(kr kgo.Record, what string, backoff time.Duration, acked, failed, closed func()) {
+// between attempts (Source.produceRetry): acked runs on the acknowledgement,
+// failed after every failed attempt, and closed when the source closes
+// before an acknowledgement. what names the record in logs; attempt counts
+// the failed attempts before this one.
+func (s *Source) produceAcked(kr kgo.Record, what string, attempt int, acked, failed, closed func()) {
 	r := kr // franz-go owns the record until the promise; retry with a copy
 	s.cl.Produce(s.bg, &r, func(_ *kgo.Record, err error) {
 		if err == nil {
@@ -84,16 +85,17 @@ func (s *Source) produceAcked(kr kgo.Record, what string, backoff time.Duration,
 			closed()
 			return
 		}
-		s.log.Warn("cannot produce "+what+"; retrying", zap.String("topic", kr.Topic), zap.Duration("backoff", backoff), zap.Error(err))
-		time.AfterFunc(backoff, func() {
-			s.produceAcked(kr, what, min(2*backoff, 10*time.Second), acked, failed, closed)
+		d := s.produceRetry.Delay(attempt, s.jitter)
+		s.log.Warn("cannot produce "+what+"; retrying", zap.String("topic", kr.Topic), zap.Duration("backoff", d), zap.Error(err))
+		time.AfterFunc(d, func() {
+			s.produceAcked(kr, what, attempt+1, acked, failed, closed)
 		})
 	})
 }
 
 func (s *Source) releaseLetter(size int64) {
 	s.letters.release(size)
-	s.m.DeadLetterBytes.Sub(float64(size))
+	s.obs.DeadLetterBuffered(-size)
 }
 
 // letterSize is what a letter holds in memory until it is acknowledged, in

@@ -74,7 +74,7 @@ func TestDeadLettersAreBoundedInBytesAndApplyBackPressure(t *testing.T) {
 	cfg.DeadLetterMaxBufferedBytes = 1 << 20
 	m := metrics.New("test")
 	ms := newMemSink()
-	_, stopped, stop := runSource(t, cfg, source.Settings{Sink: ms, History: ms, Metrics: m})
+	_, stopped, stop := runSource(t, cfg, source.Settings{Sink: ms, History: ms, Observer: m.Observer()})
 
 	// Three letters of about 300 KB fit in 1 MiB; the fourth waits.
 	deadline := time.Now().Add(10 * time.Second)

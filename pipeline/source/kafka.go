@@ -1,8 +1,6 @@
 package source
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"os"
 	"strings"
@@ -19,11 +17,11 @@ import (
 // of an unreadable TLS or SASL file.
 func (c Config) ClientOpts() ([]kgo.Opt, error) {
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(c.ClientID)}
-	if c.TLS.Enabled {
-		tc, err := c.TLS.config()
-		if err != nil {
-			return nil, err
-		}
+	tc, err := c.TLS.Load("kafka.tls")
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
 	if c.SASL.Mechanism != "" {
@@ -34,29 +32,6 @@ func (c Config) ClientOpts() ([]kgo.Opt, error) {
 		opts = append(opts, kgo.SASL(m))
 	}
 	return opts, nil
-}
-
-func (t TLSConfig) config() (*tls.Config, error) {
-	cfg := &tls.Config{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("kafka.tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("kafka.tls.ca_file: %s holds no PEM certificate", t.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("kafka.tls.cert_file: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
 }
 
 // password returns the SASL password, read from the file if one is set.

@@ -149,7 +149,7 @@ func testHostile(t *testing.T, tune func(*source.TopicConfig), unpriced float64)
 	cfg := kfakeConfig(c, tune)
 	m := metrics.New("test")
 	rs := &rowSink{ledger: engine.NewMemoryHistory(), offsets: map[int64]bool{}}
-	_, stopped, stop := runSource(t, cfg, source.Settings{Sink: rs, History: rs, Metrics: m})
+	_, stopped, stop := runSource(t, cfg, source.Settings{Sink: rs, History: rs, Observer: m.Observer()})
 
 	// The committed offset moves past every record: workcycles close when
 	// the idle partition's watermark moves to the wall clock.

@@ -7,7 +7,7 @@ import (
 	"github.com/awumeter/awumeter/internal/gen"
 	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
-	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/offline"
 )
 
 type offlineRows struct {
@@ -15,37 +15,26 @@ type offlineRows struct {
 	awus map[string]engine.AWURow
 }
 
-// offline runs one engine over the stream in delivery order, as `awumeter
+// runOffline runs one engine over the stream in delivery order, as `awumeter
 // process` does.
-func offline(t *testing.T, s *gen.Stream, cfg engine.Config) offlineRows {
+func runOffline(t *testing.T, s *gen.Stream, cfg engine.Config) offlineRows {
 	t.Helper()
 	dec, _ := decode.New(decode.FormatJSON, decode.DefaultConfig(), decode.Settings{})
-	ledger := engine.NewMemoryHistory()
-	eng, err := engine.New(cfg, engine.Settings{History: ledger})
+	recs := make([]decode.Record, len(s.Records))
+	for i, r := range s.Records {
+		recs[i] = decode.Record{Offset: int64(i), Value: r.Line}
+	}
+	rows, err := offline.Run(dec, cfg, nil, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := offlineRows{wcs: map[string]engine.WorkcycleRow{}, awus: map[string]engine.AWURow{}}
-	keep := func(r engine.Rows) {
-		for _, w := range r.Workcycles {
-			out.wcs[w.TenantID+"/"+w.WorkcycleID] = w
-		}
-		for _, a := range r.AWUs {
-			out.awus[a.TenantID+"/"+a.WorkcycleID+"/"+a.AWUID] = a
-		}
+	for _, w := range rows.Workcycles {
+		out.wcs[w.TenantID+"/"+w.WorkcycleID] = w
 	}
-	var evs []event.Event
-	for i, r := range s.Records {
-		rec := decode.Record{Offset: int64(i), Value: r.Line}
-		evs, _ = dec.Decode(&rec, evs[:0])
-		for j := range evs {
-			if o, _ := eng.Apply(&evs[j]); o.Accepted() {
-				ledger.Add(&evs[j])
-			}
-		}
-		keep(eng.Emit())
+	for _, a := range rows.AWUs {
+		out.awus[a.TenantID+"/"+a.WorkcycleID+"/"+a.AWUID] = a
 	}
-	keep(eng.Flush())
 	return out
 }
 

@@ -68,7 +68,7 @@ func TestSumOverflowIsDeadLetteredAndCommittedPast(t *testing.T) {
 			reason = string(h.Value)
 		}
 	}
-	if reason != string(source.ReasonSumOverflow) || !bytes.Equal(letters[0].Value, second) {
+	if reason != string(deadletter.ReasonSumOverflow) || !bytes.Equal(letters[0].Value, second) {
 		t.Errorf("dead letter reason %q, value %s; want sum_overflow and the second record's bytes", reason, letters[0].Value)
 	}
 

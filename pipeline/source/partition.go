@@ -10,38 +10,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
-	"github.com/awumeter/awumeter/internal/metrics"
+	"github.com/awumeter/awumeter/internal/backoff"
 	"github.com/awumeter/awumeter/pipeline/commit"
+	"github.com/awumeter/awumeter/pipeline/deadletter"
 	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/event"
 	"github.com/awumeter/awumeter/pipeline/guard"
 	"github.com/awumeter/awumeter/pipeline/sink"
 )
-
-// Reasons the service adds to the decoders' for records whose events the
-// engine refuses; they travel in the awumeter.dlq.reason header.
-const (
-	ReasonInvalidEvent decode.Reason = "invalid_event" // breaks a rule the engine relies on
-	// ReasonSumOverflow: the engine refused the event (engine.OutcomeOverflow)
-	// because folding it in would take a sum of its workcycle past int64.
-	ReasonSumOverflow decode.Reason = "sum_overflow"
-)
-
-// Refusal is the dead-letter rejection of an event the engine refused with
-// o (OutcomeInvalid or OutcomeOverflow); refused is false for any other
-// outcome. The service and awumeter process both dead-letter with it.
-func Refusal(o engine.Outcome, ev *event.Event) (r decode.Rejection, refused bool) {
-	switch o {
-	case engine.OutcomeInvalid:
-		return decode.Rejection{Reason: ReasonInvalidEvent,
-			Detail: fmt.Sprintf("event %s breaks a contract rule", ev.EventID)}, true
-	case engine.OutcomeOverflow:
-		return decode.Rejection{Reason: ReasonSumOverflow,
-			Detail: fmt.Sprintf("event %s refused: a sum of its workcycle would exceed int64", ev.EventID)}, true
-	}
-	return decode.Rejection{}, false
-}
 
 // partition is one assigned partition: its engine and offset tracker. A new
 // one is made for every assignment.
@@ -127,7 +104,7 @@ func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record,
 		st.evs, pr.res = st.dec.Decode(&pr.rec, st.evs)
 		pr.hi = len(st.evs)
 	}
-	s.m.Records.WithLabelValues(st.topic).Add(float64(len(st.recs)))
+	s.obs.RecordsRead(st.topic, len(st.recs))
 	if err := s.restore(ctx, st); err != nil {
 		return err
 	}
@@ -150,12 +127,12 @@ func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record,
 			// Events of the repartition topic were counted, with their
 			// format, by the re-key stage.
 			if n > 0 && st.format != "" {
-				s.m.Events.WithLabelValues(st.format, event.Type(t).String()).Add(float64(n))
+				s.obs.EventsDecoded(st.format, event.Type(t).String(), n)
 			}
 		}
 		for o, n := range outcomes {
 			if n > 0 {
-				s.m.Outcomes.WithLabelValues(engine.Outcome(o).String()).Add(float64(n))
+				s.obs.EventOutcomes(engine.Outcome(o).String(), n)
 			}
 		}
 	}()
@@ -187,11 +164,11 @@ func (s *Source) process(ctx context.Context, st *partition, recs []*kgo.Record,
 					zap.String("tenant_id", ev.TenantID), zap.String("event_id", ev.EventID),
 					zap.String("topic", rec.Topic), zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
 			}
-			if r, refused := Refusal(o, ev); refused {
+			if r, refused := deadletter.Refusal(o, ev); refused {
 				rejs = append(slices.Clip(rejs), r)
 			}
 		}
-		s.m.AddIgnoredSpans(res.Ignored)
+		s.obs.SpansIgnored(res.Ignored)
 		if len(rejs) > 0 {
 			if err := s.deadLetter(ctx, st, rec, rejs); err != nil {
 				return err
@@ -217,16 +194,16 @@ func (s *Source) emit(ctx context.Context, st *partition, tx sink.Batch, now tim
 		tx.Alerts = st.guard.Rows(rows.Workcycles, rows.AWUs)
 	}
 	if n := len(tx.Workcycles); n > 0 {
-		s.m.RowsEmitted.WithLabelValues("workcycles").Add(float64(n))
+		s.obs.RowsEmitted("workcycles", n)
 	}
 	if n := len(tx.AWUs); n > 0 {
-		s.m.RowsEmitted.WithLabelValues("awus").Add(float64(n))
+		s.obs.RowsEmitted("awus", n)
 	}
 	if n := len(tx.AWUModels); n > 0 {
-		s.m.RowsEmitted.WithLabelValues("awu_models").Add(float64(n))
+		s.obs.RowsEmitted("awu_models", n)
 	}
 	if n := len(tx.Events); n > 0 {
-		s.m.RowsEmitted.WithLabelValues("events").Add(float64(n))
+		s.obs.RowsEmitted("events", n)
 	}
 	if tx.Rows() > 0 {
 		// Alerts before the batch's ticket: each has a ticket of its own.
@@ -266,8 +243,7 @@ func (st *partition) resumeOffset() int64 {
 // apply folds one event, retrying History failures with backoff: the engine
 // leaves its state untouched when History fails.
 func (s *Source) apply(ctx context.Context, st *partition, ev *event.Event) (engine.Outcome, error) {
-	backoff := 100 * time.Millisecond
-	for {
+	for attempt := 0; ; attempt++ {
 		o, err := st.eng.Apply(ev)
 		if err == nil {
 			return o, nil
@@ -275,14 +251,12 @@ func (s *Source) apply(ctx context.Context, st *partition, ev *event.Event) (eng
 		if errors.Is(err, engine.ErrOffsetOrder) || errors.Is(err, sink.ErrQueryTooLarge) {
 			return 0, fmt.Errorf("partition %s/%d: %w", st.topic, st.id, err)
 		}
+		d := s.ledgerRetry.Delay(attempt, s.jitter)
 		s.log.Warn("cannot apply event; retrying", zap.String("topic", st.topic), zap.Int32("partition", st.id),
-			zap.Int64("offset", ev.Source.Offset), zap.Duration("backoff", backoff), zap.Error(err))
-		select {
-		case <-ctx.Done():
+			zap.Int64("offset", ev.Source.Offset), zap.Duration("backoff", d), zap.Error(err))
+		if !backoff.Wait(ctx, d) {
 			return 0, fmt.Errorf("cannot apply event at %s/%d@%d: %w", st.topic, st.id, ev.Source.Offset, err)
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 
@@ -332,7 +306,7 @@ func (s *Source) countUnpriced(ev *event.Event) {
 		return
 	}
 	// Each count on its own: their int64 sum can wrap negative.
-	metrics.AddCounts(s.m.UnpricedTokens, ev.InputTokens, ev.OutputTokens)
+	s.obs.UnpricedTokens(max(ev.InputTokens, 0), max(ev.OutputTokens, 0))
 	if s.unknown.Seen(ev.Model) {
 		s.log.Warn("model has no price in the price book; its tokens are counted as unpriced",
 			zap.String("model", ev.Model), zap.String("tenant_id", ev.TenantID))

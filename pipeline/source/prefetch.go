@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/awumeter/awumeter/internal/backoff"
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/event"
 	"github.com/awumeter/awumeter/pipeline/sink"
@@ -22,7 +22,7 @@ type BatchHistory interface {
 	// EventsOf returns the stored events of every key that has any; keys
 	// without events are absent. The answer for each key must be what
 	// Events would return.
-	EventsOf(keys []sink.WorkcycleKey) (map[sink.WorkcycleKey][]event.Event, error)
+	EventsOf(ctx context.Context, keys []sink.WorkcycleKey) (map[sink.WorkcycleKey][]event.Event, error)
 }
 
 // KeyedHistory is a BatchHistory that also knows which workcycles each
@@ -36,7 +36,7 @@ type KeyedHistory interface {
 	// events from the partition, in any order, possibly with duplicates.
 	// Every key stored in a transaction acknowledged before the call must
 	// be among them.
-	StoredKeys(topic string, partition int32) ([]uint64, error)
+	StoredKeys(ctx context.Context, topic string, partition int32) ([]uint64, error)
 }
 
 var _ KeyedHistory = sink.BoundHistory{}
@@ -110,8 +110,8 @@ func (s *Source) prefetch(ctx context.Context, st *partition, evs []event.Event)
 	}
 	h.fresh = h.fresh[:0] // kept after the poll for detectSplits
 	if h.keyed != nil && h.stored == nil {
-		loaded, err := retry(ctx, s, st, "cannot read the workcycle keys", func() ([]uint64, error) {
-			return h.keyed.StoredKeys(st.topic, st.id)
+		loaded, err := retry(ctx, s, st, "cannot read the workcycle keys", func(ctx context.Context) ([]uint64, error) {
+			return h.keyed.StoredKeys(ctx, st.topic, st.id)
 		})
 		if err != nil {
 			return err
@@ -137,13 +137,13 @@ func (s *Source) prefetch(ctx context.Context, st *partition, evs []event.Event)
 		}
 		h.keys = append(h.keys, k)
 	}
-	s.m.WorkcycleLookups.WithLabelValues("local").Add(float64(len(h.fresh)))
+	s.obs.WorkcycleLookups("local", len(h.fresh))
 	if len(h.keys) == 0 {
 		return nil
 	}
-	s.m.WorkcycleLookups.WithLabelValues("ledger").Add(float64(len(h.keys)))
-	stored, err := retry(ctx, s, st, "cannot read the events ledger", func() (map[sink.WorkcycleKey][]event.Event, error) {
-		return h.batch.EventsOf(h.keys)
+	s.obs.WorkcycleLookups("ledger", len(h.keys))
+	stored, err := retry(ctx, s, st, "cannot read the events ledger", func(ctx context.Context) (map[sink.WorkcycleKey][]event.Event, error) {
+		return h.batch.EventsOf(ctx, h.keys)
 	})
 	if err != nil {
 		return err
@@ -156,26 +156,23 @@ func (s *Source) prefetch(ctx context.Context, st *partition, evs []event.Event)
 	return nil
 }
 
-// retry calls read until it succeeds, ctx ends, or it fails with
+// retry calls read with ctx until it succeeds, ctx ends, or it fails with
 // sink.ErrQueryTooLarge, which no retry can cure; it backs off between
-// attempts and logs each failure as what.
-func retry[T any](ctx context.Context, s *Source, st *partition, what string, read func() (T, error)) (T, error) {
-	backoff := 100 * time.Millisecond
-	for {
-		v, err := read()
+// attempts (Source.ledgerRetry) and logs each failure as what.
+func retry[T any](ctx context.Context, s *Source, st *partition, what string, read func(context.Context) (T, error)) (T, error) {
+	for attempt := 0; ; attempt++ {
+		v, err := read(ctx)
 		if err == nil {
 			return v, nil
 		}
 		if errors.Is(err, sink.ErrQueryTooLarge) {
 			return v, fmt.Errorf("%s for %s/%d: %w", what, st.topic, st.id, err)
 		}
+		d := s.ledgerRetry.Delay(attempt, s.jitter)
 		s.log.Warn(what+"; retrying", zap.String("topic", st.topic), zap.Int32("partition", st.id),
-			zap.Duration("backoff", backoff), zap.Error(err))
-		select {
-		case <-ctx.Done():
+			zap.Duration("backoff", d), zap.Error(err))
+		if !backoff.Wait(ctx, d) {
 			return v, fmt.Errorf("%s for %s/%d: %w", what, st.topic, st.id, err)
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }

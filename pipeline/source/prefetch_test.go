@@ -13,6 +13,7 @@ import (
 	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/event"
+	"github.com/awumeter/awumeter/pipeline/offline"
 	"github.com/awumeter/awumeter/pipeline/sink"
 )
 
@@ -60,7 +61,7 @@ func (k *keyedLedger) Add(ctx context.Context, b sink.Batch, ack sink.AckFunc) e
 	return k.ledgerSink.Add(ctx, b, ack)
 }
 
-func (k *keyedLedger) StoredKeys(topic string, partition int32) ([]uint64, error) {
+func (k *keyedLedger) StoredKeys(_ context.Context, topic string, partition int32) ([]uint64, error) {
 	k.loads++
 	if topic != "telemetry" || partition != 0 {
 		return nil, nil
@@ -73,7 +74,7 @@ func (l *ledgerSink) Events(tenant, wc string) ([]event.Event, error) {
 	return l.ledger.Events(tenant, wc)
 }
 
-func (l *ledgerSink) EventsOf(keys []sink.WorkcycleKey) (map[sink.WorkcycleKey][]event.Event, error) {
+func (l *ledgerSink) EventsOf(_ context.Context, keys []sink.WorkcycleKey) (map[sink.WorkcycleKey][]event.Event, error) {
 	l.batches = append(l.batches, append([]sink.WorkcycleKey(nil), keys...))
 	out := map[sink.WorkcycleKey][]event.Event{}
 	for _, k := range keys {
@@ -335,9 +336,9 @@ func lateEventAfterEviction(t *testing.T, cfg engine.Config, day time.Time, poll
 		t.Errorf("%d workcycles rebuilt from the ledger, want 1", got)
 	}
 
-	// Offline: one engine over the same records with a ledger in memory.
-	ledger := engine.NewMemoryHistory()
-	eng, err := engine.New(cfg, engine.Settings{History: ledger})
+	// Offline: one engine over the same records with a ledger in memory,
+	// emitting after each poll as the partition does.
+	run, err := offline.New(st.dec, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,24 +348,18 @@ func lateEventAfterEviction(t *testing.T, cfg engine.Config, day time.Time, poll
 			want[r.TenantID+"/"+r.WorkcycleID] = r
 		}
 	}
-	var evs []event.Event
 	var off int64
 	for _, p := range polls {
 		for _, line := range p {
 			rec := decode.Record{Topic: "telemetry", Offset: off, Value: line}
-			evs, _ = st.dec.Decode(&rec, evs[:0])
 			off++
-			for i := range evs {
-				if o, err := eng.Apply(&evs[i]); err != nil {
-					t.Fatal(err)
-				} else if o.Accepted() {
-					ledger.Add(&evs[i])
-				}
+			if _, err := run.Record(&rec); err != nil {
+				t.Fatal(err)
 			}
 		}
-		keep(eng.Emit())
+		keep(run.Emit())
 	}
-	keep(eng.Flush())
+	keep(run.Flush())
 	a := l.rows["acme/wc-a"]
 	if a.Version != 4 || a.InputTokens != 12000 {
 		t.Errorf("wc-a: version %d with %d input tokens, want 4 with 12000", a.Version, a.InputTokens)

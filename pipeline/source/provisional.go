@@ -23,7 +23,7 @@ type StateHistory interface {
 	// OpenWorkcycles returns the workcycles whose latest stored state row
 	// (engine.StateRow) of the partition is open. Every state row stored
 	// in a transaction acknowledged before the call must count.
-	OpenWorkcycles(topic string, partition int32) ([]sink.WorkcycleKey, error)
+	OpenWorkcycles(ctx context.Context, topic string, partition int32) ([]sink.WorkcycleKey, error)
 }
 
 var _ StateHistory = sink.BoundHistory{}
@@ -43,8 +43,8 @@ func (s *Source) restore(ctx context.Context, st *partition) error {
 		st.restored = true
 		return nil
 	}
-	keys, err := retry(ctx, s, st, "cannot read the open workcycles", func() ([]sink.WorkcycleKey, error) {
-		return h.states.OpenWorkcycles(st.topic, st.id)
+	keys, err := retry(ctx, s, st, "cannot read the open workcycles", func(ctx context.Context) ([]sink.WorkcycleKey, error) {
+		return h.states.OpenWorkcycles(ctx, st.topic, st.id)
 	})
 	if err != nil {
 		return err
@@ -54,8 +54,8 @@ func (s *Source) restore(ctx context.Context, st *partition) error {
 		for _, k := range keys {
 			known[k] = s.inflight.events(k.TenantID, k.WorkcycleID)
 		}
-		stored, err := retry(ctx, s, st, "cannot read the events ledger", func() (map[sink.WorkcycleKey][]event.Event, error) {
-			return h.batch.EventsOf(keys)
+		stored, err := retry(ctx, s, st, "cannot read the events ledger", func(ctx context.Context) (map[sink.WorkcycleKey][]event.Event, error) {
+			return h.batch.EventsOf(ctx, keys)
 		})
 		if err != nil {
 			return err
@@ -67,7 +67,7 @@ func (s *Source) restore(ctx context.Context, st *partition) error {
 			}
 		}
 		st.restoredAny = n > 0
-		s.m.RestoredWorkcycles.Add(float64(n))
+		s.obs.RestoredWorkcycles(n)
 		s.log.Info("open workcycles restored", zap.String("topic", st.topic), zap.Int32("partition", st.id),
 			zap.Int("workcycles", n), zap.Int("state_rows_open", len(keys)))
 	}
@@ -114,7 +114,7 @@ func (s *Source) raise(st *partition, alerts []guard.Alert) {
 		}
 		kr := kgo.Record{Topic: s.set.Guards.Topic, Key: a.Key(), Value: value,
 			Headers: []kgo.RecordHeader{{Key: "content-type", Value: []byte(contentType)}}}
-		s.produceAlert(kr, a.Rule, st.track.Begin(), 100*time.Millisecond)
+		s.produceAlert(kr, a.Rule, st.track.Begin())
 	}
 }
 
@@ -122,9 +122,9 @@ func (s *Source) raise(st *partition, alerts []guard.Alert) {
 // attempts, and then finishes the ticket. It gives up only at Close: the
 // rows' offsets are then not committed, and a replay raises the alert
 // again, with the same id.
-func (s *Source) produceAlert(kr kgo.Record, rule string, t commit.Ticket, backoff time.Duration) {
-	s.produceAcked(kr, "an alert", backoff, func() {
-		s.m.Alerts.WithLabelValues(rule).Inc()
+func (s *Source) produceAlert(kr kgo.Record, rule string, t commit.Ticket) {
+	s.produceAcked(kr, "an alert", 0, func() {
+		s.obs.AlertRaised(rule)
 		t.Done()
-	}, s.m.AlertErrors.Inc, func() {})
+	}, s.obs.AlertFailed, func() {})
 }

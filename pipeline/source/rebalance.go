@@ -20,7 +20,7 @@ import (
 // and restores those emitted open before it (restore) on the partition's
 // first poll.
 func (s *Source) onAssigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
-	s.m.Rebalances.WithLabelValues("assigned").Inc()
+	s.obs.Rebalanced("assigned")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.set.Now()
@@ -62,7 +62,7 @@ func (s *Source) onAssigned(_ context.Context, _ *kgo.Client, assigned map[strin
 		}
 	}
 	s.log.Info("partitions assigned", zap.String("partitions", describe(assigned)), zap.Int("owned", len(s.parts)))
-	s.m.AssignedPartitions.Set(float64(len(s.parts)))
+	s.obs.PartitionsOwned(len(s.parts))
 	for _, st := range s.parts {
 		s.publish(st)
 	}
@@ -73,7 +73,7 @@ func (s *Source) onAssigned(_ context.Context, _ *kgo.Client, assigned map[strin
 // half the rebalance timeout, nothing more is committed for them and their
 // next owner replays from the last commit: duplicates, never loss.
 func (s *Source) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
-	s.m.Rebalances.WithLabelValues("revoked").Inc()
+	s.obs.Rebalanced("revoked")
 	if len(revoked) == 0 {
 		return
 	}
@@ -93,7 +93,7 @@ func (s *Source) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[strin
 // onLost drops partitions that another member may already own, without
 // committing: a commit now could move offsets under the new owner.
 func (s *Source) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-	s.m.Rebalances.WithLabelValues("lost").Inc()
+	s.obs.Rebalanced("lost")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.drop(lost)
@@ -104,13 +104,13 @@ func (s *Source) drop(ps map[string][]int32) {
 	for topic, ids := range ps {
 		for _, p := range ids {
 			delete(s.parts, topicPartition{topic, p})
-			s.m.ForgetPartition(topic, p)
+			s.obs.PartitionForgotten(topic, p)
 			s.statusMu.Lock()
 			delete(s.status, topicPartition{topic, p})
 			s.statusMu.Unlock()
 		}
 	}
-	s.m.AssignedPartitions.Set(float64(len(s.parts)))
+	s.obs.PartitionsOwned(len(s.parts))
 }
 
 // commit commits the committable offset of the given partitions (all, if
@@ -138,7 +138,7 @@ func (s *Source) commit(ctx context.Context, only map[string][]int32) {
 	}
 	s.cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 		if err != nil {
-			s.m.CommitErrors.Inc()
+			s.obs.OffsetCommitted(err)
 			s.log.Warn("offset commit failed; the next commit covers it", zap.Error(err))
 			return
 		}
@@ -150,14 +150,14 @@ func (s *Source) commit(ctx context.Context, only map[string][]int32) {
 					continue
 				}
 				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-					s.m.CommitErrors.Inc()
+					s.obs.OffsetCommitted(err)
 					s.log.Warn("offset commit failed; the next commit covers it",
 						zap.String("topic", t.Topic), zap.Int32("partition", p.Partition), zap.Error(err))
 					continue
 				}
 				off := offsets[t.Topic][p.Partition].Offset
 				st.track.Committed(off)
-				s.m.Commits.Inc()
+				s.obs.OffsetCommitted(nil)
 				s.log.Debug("offset committed", zap.String("topic", t.Topic), zap.Int32("partition", p.Partition), zap.Int64("offset", off))
 			}
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
-	"github.com/awumeter/awumeter/internal/metrics"
+	"github.com/awumeter/awumeter/internal/backoff"
 	"github.com/awumeter/awumeter/pipeline/decode"
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/guard"
@@ -46,8 +46,9 @@ type Settings struct {
 	Guards *guard.Config
 	// Logger defaults to a no-op logger.
 	Logger *zap.Logger
-	// Metrics defaults to a private set nobody reads.
-	Metrics *metrics.Metrics
+	// Observer receives the source's counts and gauges (the service's
+	// metrics); nil discards them.
+	Observer Observer
 	// Now is the wall clock for idle partitions, readiness and the
 	// decoders' time bounds; nil means time.Now.
 	Now func() time.Time
@@ -62,12 +63,18 @@ const pollWait = 250 * time.Millisecond
 // Source is a running consumer group member. Create it with New, run it with
 // Run, and stop it with Close after Run has returned.
 type Source struct {
-	cfg      Config
-	set      Settings
-	log      *zap.Logger
-	m        *metrics.Metrics
-	cl       *kgo.Client
-	decoders map[string]topicDecoder
+	cfg Config
+	set Settings
+	log *zap.Logger
+	obs Observer
+	// The backoff of the retry loops (internal/backoff: doubling, capped,
+	// with equal jitter drawn from jitter): ledgerRetry spaces the reads
+	// of the events ledger and the engine's History calls, produceRetry
+	// the produce attempts of a dead letter or an alert.
+	ledgerRetry, produceRetry backoff.Policy
+	jitter                    *backoff.Rand
+	cl                        *kgo.Client
+	decoders                  map[string]topicDecoder
 	// repartition is the re-key stage's topic this member reads, or ""
 	// when every topic is keyed by workcycle.
 	repartition string
@@ -133,8 +140,8 @@ func New(cfg Config, set Settings) (*Source, error) {
 	if set.Logger == nil {
 		set.Logger = zap.NewNop()
 	}
-	if set.Metrics == nil {
-		set.Metrics = metrics.New("")
+	if set.Observer == nil {
+		set.Observer = NopObserver{}
 	}
 	if set.Prices == nil {
 		set.Prices = price.Default()
@@ -143,10 +150,13 @@ func New(cfg Config, set Settings) (*Source, error) {
 		set.Now = time.Now
 	}
 	s := &Source{
-		cfg: cfg, set: set, log: set.Logger, m: set.Metrics,
-		decoders: map[string]topicDecoder{},
-		parts:    map[topicPartition]*partition{},
-		status:   map[topicPartition]PartitionStatus{},
+		cfg: cfg, set: set, log: set.Logger, obs: set.Observer,
+		ledgerRetry:  backoff.Policy{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2},
+		produceRetry: backoff.Policy{Initial: 100 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2},
+		jitter:       backoff.NewRandom(),
+		decoders:     map[string]topicDecoder{},
+		parts:        map[topicPartition]*partition{},
+		status:       map[topicPartition]PartitionStatus{},
 
 		splitWarned: map[string]time.Time{},
 		inflight:    newInflight(),

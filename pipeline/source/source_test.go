@@ -123,7 +123,7 @@ func (m *memSink) Events(tenant, wc string) ([]event.Event, error) {
 }
 
 // EventsOf implements source.BatchHistory over the acknowledged ledger.
-func (m *memSink) EventsOf(keys []sink.WorkcycleKey) (map[sink.WorkcycleKey][]event.Event, error) {
+func (m *memSink) EventsOf(_ context.Context, keys []sink.WorkcycleKey) (map[sink.WorkcycleKey][]event.Event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.batchReads++
@@ -147,7 +147,7 @@ func (m *memSink) storeKeys(ks []sink.KeyRow) {
 }
 
 // StoredKeys implements source.KeyedHistory over the written keys.
-func (m *memSink) StoredKeys(topic string, partition int32) ([]uint64, error) {
+func (m *memSink) StoredKeys(_ context.Context, topic string, partition int32) ([]uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.keys[fmt.Sprintf("%s/%d", topic, partition)]), nil
@@ -330,7 +330,7 @@ func testRestart(t *testing.T, history func(*memSink) engine.History) {
 	src, stop = startWith(t, cfg, ms, history(ms))
 	caughtUp(t, src, 3)
 	// Idle partitions advance their watermark; wait for the last rows.
-	want := offline(t, f.stream, engineConfig())
+	want := runOffline(t, f.stream, engineConfig())
 	deadline = time.Now().Add(10 * time.Second)
 	for {
 		ms.mu.Lock()

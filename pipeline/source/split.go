@@ -58,7 +58,7 @@ func (s *Source) detectSplits(st *partition, now time.Time) {
 		}
 	}
 	if n > 0 {
-		s.m.SplitWorkcycles.WithLabelValues(st.topic).Add(float64(n))
+		s.obs.SplitWorkcycles(st.topic, n)
 	}
 }
 

@@ -3,8 +3,6 @@ package source
 import (
 	"sort"
 	"time"
-
-	"github.com/awumeter/awumeter/internal/metrics"
 )
 
 // PartitionStatus is a snapshot of one assigned partition, for readiness
@@ -105,14 +103,17 @@ func (s *Source) publish(st *partition) {
 		base = st.first
 	}
 	if base >= 0 {
-		s.m.SetPartition(st.topic, st.id, ps.Committed, st.hw-base)
+		s.obs.PartitionOffsets(st.topic, st.id, ps.Committed, st.hw-base)
 	}
-	s.m.SetWorkcycles(st.topic, st.id, stats.Open, stats.Held, stats.HeldBytes)
+	s.obs.PartitionEngine(st.topic, st.id, stats.Open, stats.Held, stats.HeldBytes)
 	if st.hist != nil && st.hist.stored != nil {
-		s.m.SetWorkcycleKeys(st.topic, st.id, st.hist.stored.len())
+		s.obs.PartitionKeys(st.topic, st.id, st.hist.stored.len())
 	}
-	metrics.AddCounts(s.m.BudgetEvictions, stats.BudgetEvictions-st.published.BudgetEvictions)
-	metrics.AddCounts(s.m.EmittedEarly, stats.EmittedEarly-st.published.EmittedEarly)
-	metrics.AddCounts(s.m.ProvisionalRows, stats.Provisional-st.published.Provisional)
+	evicted := max(stats.BudgetEvictions-st.published.BudgetEvictions, 0)
+	early := max(stats.EmittedEarly-st.published.EmittedEarly, 0)
+	provisional := max(stats.Provisional-st.published.Provisional, 0)
+	if evicted > 0 || early > 0 || provisional > 0 {
+		s.obs.EngineCounts(evicted, early, provisional)
+	}
 	st.published = stats
 }

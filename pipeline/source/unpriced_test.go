@@ -24,7 +24,7 @@ func TestUnpricedTokensOfTheLargestCountsDoNotPanic(t *testing.T) {
 	tc.Name = "telemetry"
 	cfg.Topics = []TopicConfig{tc}
 	cfg.Brokers = []string{"127.0.0.1:1"} // never dialled
-	s, err := New(cfg, Settings{Sink: newLedgerSink(), Engine: engine.DefaultConfig(), Metrics: m})
+	s, err := New(cfg, Settings{Sink: newLedgerSink(), Engine: engine.DefaultConfig(), Observer: m.Observer()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func tool(first, channel string) *engine.AWURow {
 	if channel == "voice" {
 		credits = 30
 	}
-	return &engine.AWURow{Kind: "tool", Channel: channel, Status: "succeeded", Attempts: 1, FirstSeen: ts(first),
+	return &engine.AWURow{Kind: "tool", Channel: engine.AWUChannel(channel), Status: "succeeded", Attempts: 1, FirstSeen: ts(first),
 		TokenCost: decimal.Zero, Credits: credits}
 }
 

@@ -154,8 +154,8 @@ func WriteJSON(w io.Writer, statements []*Statement) error {
 	return enc.Encode(out)
 }
 
-// CSVHeader is the header row of the CSV export.
-var CSVHeader = []string{"statement_id", "tenant_id", "month", "status", "period_start", "period_end", "currency",
+// csvHeader is the header row of the CSV export.
+var csvHeader = [...]string{"statement_id", "tenant_id", "month", "status", "period_start", "period_end", "currency",
 	"line_no", "kind", "item", "model", "quantity", "unit", "unit_price", "amount", "amount_currency", "billed",
 	"ref_statement_id", "content_hash"}
 
@@ -166,7 +166,7 @@ var CSVHeader = []string{"statement_id", "tenant_id", "month", "status", "period
 // as they are.
 func WriteCSV(w io.Writer, statements []*Statement) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
+	if err := cw.Write(csvHeader[:]); err != nil {
 		return err
 	}
 	for _, s := range statements {

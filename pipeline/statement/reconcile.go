@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/awumeter/awumeter/internal/textsafe"
+	"github.com/awumeter/awumeter/pipeline/engine"
 )
 
 // Reconciliation compares one tenant's month three ways: the distinct valid
@@ -108,17 +109,20 @@ var checkOrder = []string{checkAWUs, checkSucceeded, checkValidated, checkAction
 
 // ledgerTotals recounts the month from the distinct events of the ledger,
 // with the engine's rules: an AWU is every event of (workcycle_id, awu_id)
-// and belongs to the month of its first event; it is a billable action when
-// it has a tool_invocation that succeeded, was validated or was rolled back,
-// and a voice action when one of its tool_invocations was on voice.
+// and belongs to the month of its first event; its kind, channel and status
+// are the engine's (engine.AWURow.Classify), and the billing rule counts the
+// actions among them (engine.AWURow.BillableAction, VoiceAction). A tool AWU
+// succeeded when it has a tool_invocation that succeeded, was validated or
+// was rolled back, and is on voice when one of its tool_invocations was.
 func (w *Warehouse) ledgerTotals(ctx context.Context, tenantID string, p Period) (map[string]decimal.Decimal, error) {
 	var awus, succeeded, validated, actions, voice, attempts uint64
 	// Token sums are Decimal(38, 0): an Int64 sum would wrap in ClickHouse.
-	var in, out, cacheRead, cacheCreation, reasoning decimal.Decimal
-	err := w.conn.QueryRow(ctx, w.sql(`
-SELECT count(), countIf(NOT is_tool OR ok), sum(validated), countIf(is_tool AND ok), countIf(is_tool AND ok AND voice),
-       sum(attempts), sum(input_tokens), sum(output_tokens), sum(cache_read_input_tokens),
-       sum(cache_creation_input_tokens), sum(reasoning_tokens)
+	var tokens [5]decimal.Decimal
+	// One row per class of AWU (is_tool, ok, voice), which the billing rule
+	// counts here.
+	err := w.each(ctx, `
+SELECT is_tool, ok, voice, count(), sum(validated), sum(attempts), sum(input_tokens), sum(output_tokens),
+       sum(cache_read_input_tokens), sum(cache_creation_input_tokens), sum(reasoning_tokens)
 FROM (
     SELECT workcycle_id, awu_id, min(time) AS first_event,
            max(type = 'tool_invocation') AS is_tool,
@@ -135,9 +139,33 @@ FROM (
     WHERE tenant_id = ? AND awu_id != '' AND type IN ('token_usage', 'tool_invocation')
     GROUP BY workcycle_id, awu_id
 )
-WHERE first_event >= toDateTime(?, 'UTC') AND first_event < toDateTime(?, 'UTC')`),
-		tenantID, unix(p.Start), unix(p.End)).Scan(&awus, &succeeded, &validated, &actions, &voice,
-		&attempts, &in, &out, &cacheRead, &cacheCreation, &reasoning)
+WHERE first_event >= toDateTime(?, 'UTC') AND first_event < toDateTime(?, 'UTC')
+GROUP BY is_tool, ok, voice`, []any{tenantID, unix(p.Start), unix(p.End)}, func(s scanner) error {
+		var isTool, ok, onVoice uint8
+		var n, valid, att uint64
+		var sums [5]decimal.Decimal
+		if err := s.Scan(&isTool, &ok, &onVoice, &n, &valid, &att, &sums[0], &sums[1], &sums[2], &sums[3], &sums[4]); err != nil {
+			return err
+		}
+		var a engine.AWURow
+		a.Classify(isTool == 1, onVoice == 1, isTool == 0 || ok == 1)
+		awus += n
+		validated += valid
+		attempts += att
+		if a.Status == engine.StatusSucceeded {
+			succeeded += n
+		}
+		if a.BillableAction() {
+			actions += n
+		}
+		if a.VoiceAction() {
+			voice += n
+		}
+		for i := range tokens {
+			tokens[i] = tokens[i].Add(sums[i])
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot recount the ledger of tenant %s for %s: %w", tenantID, p.Month, err)
 	}
@@ -161,8 +189,8 @@ WHERE first_event >= toDateTime(?, 'UTC') AND first_event < toDateTime(?, 'UTC')
 	return map[string]decimal.Decimal{
 		checkAWUs: u(awus), checkSucceeded: u(succeeded), checkValidated: u(validated),
 		checkActions: u(actions), checkVoiceActions: u(voice), checkAttempts: u(attempts),
-		ItemInputTokens: in, ItemOutputTokens: out, ItemCacheReadInputTokens: cacheRead,
-		ItemCacheCreationInputTokens: cacheCreation, ItemReasoningTokens: reasoning,
+		ItemInputTokens: tokens[0], ItemOutputTokens: tokens[1], ItemCacheReadInputTokens: tokens[2],
+		ItemCacheCreationInputTokens: tokens[3], ItemReasoningTokens: tokens[4],
 		checkConversations: u(conversations),
 	}, nil
 }

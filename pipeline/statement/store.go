@@ -31,7 +31,7 @@ func (w *Warehouse) Save(ctx context.Context, s *Statement) error {
 	if err != nil {
 		return fmt.Errorf("cannot save statement %s lines: %w", s.ID, err)
 	}
-	defer lines.Abort() // releases the connection if Send is not reached
+	defer lines.Close() // ends the INSERT unsent and releases the connection if Send is not reached
 	no := uint32(0)
 	appendLine := func(kind, ref, refMonth string, l *Line) error {
 		no++
@@ -64,7 +64,7 @@ func (w *Warehouse) Save(ctx context.Context, s *Statement) error {
 	if err != nil {
 		return fmt.Errorf("cannot save statement %s: %w", s.ID, err)
 	}
-	defer head.Abort()
+	defer head.Close()
 	err = head.Append(s.ID, s.TenantID, s.Period.Month, s.Period.TimeZone, s.Period.Start, s.Period.End,
 		s.Terms.Plan, s.Currency, s.Terms.ActionCreditsPer, s.Terms.VoiceActionCreditsPer, s.Terms.PromptAWUCreditsPer,
 		s.Terms.CreditUnitPrice, s.Terms.ConversationUnitPrice, s.Total,

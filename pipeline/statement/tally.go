@@ -41,8 +41,9 @@ type Tally struct {
 	Period   Period
 
 	AWUs, Succeeded, Failed, Validated, RolledBack int64
-	// TextActions and VoiceActions are the billable actions (succeeded tool
-	// AWUs) by channel; PromptAWUs are the prompt AWUs.
+	// TextActions and VoiceActions are the billable actions by channel
+	// (engine.AWURow.BillableAction, VoiceAction); PromptAWUs are the
+	// prompt AWUs.
 	TextActions, VoiceActions, PromptAWUs int64
 	Attempts                              int64
 	Tokens                                engine.TokenCounts
@@ -88,7 +89,7 @@ func (t *Tally) AddAWU(r *engine.AWURow) (bool, error) {
 	if c.err != nil {
 		return false, c.err
 	}
-	succeeded := r.Status == "succeeded"
+	succeeded := r.Status == engine.StatusSucceeded
 	one := func(cond bool) int64 {
 		if cond {
 			return 1
@@ -100,9 +101,9 @@ func (t *Tally) AddAWU(r *engine.AWURow) (bool, error) {
 	failed := c.add("awus_failed", t.Failed, one(!succeeded))
 	validated := c.add(ItemAWUsValidated, t.Validated, one(r.Validated))
 	rolledBack := c.add("awus_rolled_back", t.RolledBack, one(r.RolledBack))
-	prompt := c.add(ItemPromptAWUs, t.PromptAWUs, one(r.Kind != "tool"))
-	voice := c.add(ItemVoiceActions, t.VoiceActions, one(r.Kind == "tool" && succeeded && r.Channel == "voice"))
-	text := c.add(ItemActions, t.TextActions, one(r.Kind == "tool" && succeeded && r.Channel != "voice"))
+	prompt := c.add(ItemPromptAWUs, t.PromptAWUs, one(r.Kind != engine.KindTool))
+	voice := c.add(ItemVoiceActions, t.VoiceActions, one(r.VoiceAction()))
+	text := c.add(ItemActions, t.TextActions, one(r.BillableAction() && !r.VoiceAction()))
 	attempts := c.add("attempts", t.Attempts, r.Attempts)
 	tokens := c.addTokens(t.Tokens, r.TokenCounts)
 	unpriced := c.add(ItemUnpricedTokens, t.UnpricedTokens, r.UnpricedTokens)
@@ -122,14 +123,15 @@ func (t *Tally) AddAWU(r *engine.AWURow) (bool, error) {
 // Counts are UInt64 and sums of Int64 columns Decimal(38, 0) there, so that
 // no sum wraps; AddUsage refuses what does not fit int64.
 type UsageRow struct {
-	Kind         string `json:"kind"`    // "tool" or "prompt"
-	Channel      string `json:"channel"` // "text" or "voice"
+	Kind    engine.AWUKind    `json:"kind"`
+	Channel engine.AWUChannel `json:"channel"`
+
 	AWUs         uint64 `json:"awus"`
 	Succeeded    uint64 `json:"awus_succeeded"`
 	Failed       uint64 `json:"awus_failed"`
 	Validated    uint64 `json:"awus_validated"`
 	RolledBack   uint64 `json:"awus_rolled_back"`
-	Actions      uint64 `json:"actions"`       // succeeded tool AWUs, both channels
+	Actions      uint64 `json:"actions"`       // billable actions, both channels
 	VoiceActions uint64 `json:"voice_actions"` // the voice ones among Actions
 
 	Attempts                 decimal.Decimal `json:"attempts"`
@@ -185,7 +187,7 @@ func (t *Tally) AddUsage(r *UsageRow) error {
 	}
 	c.nonNegativeCost(r.TokenCost)
 	var prompts int64
-	if r.Kind != "tool" {
+	if r.Kind != engine.KindTool {
 		prompts = awus
 	}
 	sums := [...]struct {

@@ -192,7 +192,7 @@ func (u unit) rows() ([]event, engine.AWURow, ModelRow) {
 	}
 	cost := decimal.RequireFromString(u.cost)
 	version := max(u.version, 1)
-	row := engine.AWURow{TenantID: u.tenant, WorkcycleID: u.workcycle, AWUID: u.awu, Kind: "tool", Channel: u.channel,
+	row := engine.AWURow{TenantID: u.tenant, WorkcycleID: u.workcycle, AWUID: u.awu, Kind: "tool", Channel: engine.AWUChannel(u.channel),
 		Status: "succeeded", Attempts: int64(u.attempts), FirstSeen: first, LastSeen: first.Add(time.Duration(u.attempts) * time.Second),
 		TokenCounts: engine.TokenCounts{InputTokens: u.inputTokens}, TokenCost: cost, Credits: credits,
 		ListCost: decimal.NewFromInt(credits).Mul(dec("0.005")), Version: version}

@@ -324,7 +324,7 @@ func (b *bench) latencyPhase(ctx context.Context, emit time.Duration, rate float
 		case <-c.done:
 			tick.Stop()
 			st.Done()
-			return r, fmt.Errorf("%s exited during the latency phase (%v); the end of %s:\n%s", c.cmd.Path, c.err, logPath, tail(logPath, 20))
+			return r, fmt.Errorf("%s exited during the latency phase (%w); the end of %s:\n%s", c.cmd.Path, c.err, logPath, tail(logPath, 20))
 		case <-tick.C:
 		}
 	}
@@ -519,7 +519,7 @@ func waitAssigned(ctx context.Context, c *child, addr, logPath string) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-c.done:
-			return fmt.Errorf("%s exited before it joined its group (%v); the end of %s:\n%s", c.cmd.Path, c.err, logPath, tail(logPath, 20))
+			return fmt.Errorf("%s exited before it joined its group (%w); the end of %s:\n%s", c.cmd.Path, c.err, logPath, tail(logPath, 20))
 		case <-time.After(250 * time.Millisecond):
 		}
 		if m, err := scrape(ctx, "http://"+addr+"/metrics"); err == nil && m["awumeter_assigned_partitions"] >= partitions {

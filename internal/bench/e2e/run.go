@@ -171,7 +171,7 @@ func (b *bench) waitCaughtUp(ctx context.Context, c *child, start time.Time, add
 		case <-ctx.Done():
 			return 0, nil, ctx.Err()
 		case <-c.done:
-			return 0, nil, fmt.Errorf("%s exited before it caught up (%v); the end of %s:\n%s", c.cmd.Path, c.err, logPath, tail(logPath, 20))
+			return 0, nil, fmt.Errorf("%s exited before it caught up (%w); the end of %s:\n%s", c.cmd.Path, c.err, logPath, tail(logPath, 20))
 		case <-tick.C:
 		}
 		if got, err := scrape(ctx, "http://"+addr+"/metrics"); err == nil {

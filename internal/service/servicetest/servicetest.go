@@ -23,6 +23,7 @@ import (
 	"github.com/awumeter/awumeter/pipeline/engine"
 	"github.com/awumeter/awumeter/pipeline/event"
 	"github.com/awumeter/awumeter/pipeline/migrate"
+	"github.com/awumeter/awumeter/pipeline/offline"
 	"github.com/awumeter/awumeter/pipeline/price"
 	"github.com/awumeter/awumeter/pipeline/source"
 )
@@ -232,35 +233,22 @@ func offlineFinal(t testing.TB, recs []gen.Record, cfg engine.Config) engine.Row
 func OfflineRecords(t testing.TB, dec decode.Decoder, recs []decode.Record, cfg engine.Config,
 	each func(i int, evs []event.Event, rejs []decode.Rejection)) engine.Rows {
 	t.Helper()
-	ledger := engine.NewMemoryHistory()
-	eng, err := engine.New(cfg, engine.Settings{Prices: price.Default(), History: ledger})
+	run, err := offline.New(dec, cfg, price.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
 	final := engine.NewFinal()
-	var evs []event.Event
 	for i := range recs {
-		var res decode.Result
-		evs, res = dec.Decode(&recs[i], evs[:0])
-		rejs := res.Rejections
-		for j := range evs {
-			o, err := eng.Apply(&evs[j])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if o.Accepted() {
-				ledger.Add(&evs[j])
-			}
-			if rej, refused := source.Refusal(o, &evs[j]); refused {
-				rejs = append(rejs, rej)
-			}
+		res, err := run.Record(&recs[i])
+		if err != nil {
+			t.Fatal(err)
 		}
-		final.Add(eng.Emit())
+		final.Add(run.Emit())
 		if each != nil {
-			each(i, evs, rejs)
+			each(i, res.Events, res.Rejections)
 		}
 	}
-	final.Add(eng.Flush())
+	final.Add(run.Flush())
 	return final.Rows()
 }
 
@@ -453,7 +441,7 @@ func rollupDiff(ctx context.Context, ch *testenv.ClickHouse, final engine.Rows) 
 		want := map[string]*rollupSums{}
 		for i := range final.AWUs {
 			a := &final.AWUs[i]
-			k := strings.Join([]string{bucket(a.FirstSeen), a.TenantID, a.AgentID, a.Kind, a.Tool, a.Channel}, "|")
+			k := strings.Join([]string{bucket(a.FirstSeen), a.TenantID, a.AgentID, string(a.Kind), a.Tool, string(a.Channel)}, "|")
 			sums(want, k).add(1, b2i(a.Status == "succeeded"), b2i(a.Validated), b2i(a.Kind == "tool" && a.Status == "succeeded"),
 				b2i(a.Kind == "tool" && a.Status == "succeeded" && a.Channel == "voice"), a.Attempts, a.InputTokens, a.OutputTokens,
 				a.Credits, a.TokenCost, a.ListCost)
