@@ -9,7 +9,7 @@ set -euo pipefail
 
 bin=${AWUMETER_CHROMIUM:-/usr/bin/chromium}
 if [ -x "$bin" ] && "$bin" --version >/dev/null 2>&1; then
-  log "$("$bin" --version) already installed"
+  log "$("$bin" --version 2>/dev/null) already installed"
   exit 0
 fi
 [ -z "${AWUMETER_CHROMIUM:-}" ] || die "AWUMETER_CHROMIUM=$bin does not run"
