@@ -265,14 +265,14 @@ func (p *profile) classify(op string) opClass {
 	return opUnknown
 }
 
-// first returns the first of the slots the span has.
-func (sv *spanView) first(slots []attrSlot) (attr, attrSlot, bool) {
+// hasAny reports whether the span has any of the slots.
+func (sv *spanView) hasAny(slots []attrSlot) bool {
 	for _, s := range slots {
-		if a, ok := sv.get(s); ok {
-			return a, s, true
+		if sv.ix[s] > 0 {
+			return true
 		}
 	}
-	return attr{}, 0, false
+	return false
 }
 
 // firstStr is str of the first of the slots with a non-empty string.
@@ -288,7 +288,7 @@ func (sv *spanView) firstStr(slots []attrSlot) string {
 // hasUsage reports whether the span carries any token count of p.
 func (p *profile) hasUsage(sv *spanView) bool {
 	for _, ss := range [...][]attrSlot{p.input, p.output, p.total, p.cacheRead, p.cacheCreation, p.reasoning} {
-		if _, _, ok := sv.first(ss); ok {
+		if sv.hasAny(ss) {
 			return true
 		}
 	}

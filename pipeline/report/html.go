@@ -47,7 +47,7 @@ var pageTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 // pageData is what the template sees.
 type pageData struct {
 	R              *Report
-	Buckets        []bucketRow
+	Buckets        []bucketView
 	MonthName      string
 	Generated      string
 	Version        string
@@ -61,11 +61,6 @@ type pageData struct {
 	OutcomesHeight int
 	// OutcomesCharted is how many rows of the outcomes the chart shows.
 	OutcomesCharted int
-}
-
-type bucketRow struct {
-	CostBucket
-	Label string
 }
 
 // WriteHTML writes r as one self-contained HTML page: the data as JSON,
@@ -82,9 +77,9 @@ func WriteHTML(w io.Writer, r *Report) error {
 	}
 	for i, b := range r.CostBuckets {
 		l := bucketLabel(b.From)
-		d.Buckets = append(d.Buckets, bucketRow{CostBucket: b, Label: l})
 		view.CostBuckets[i] = bucketView{CostBucket: b, Label: l}
 	}
+	d.Buckets = view.CostBuckets
 	data, err := json.Marshal(view) // escapes <, > and &: no "</script>" in it
 	if err != nil {
 		return fmt.Errorf("report: %w", err)

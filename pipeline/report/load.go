@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -174,7 +175,7 @@ func Build(ctx context.Context, conn driver.Conn, o Options, progress func(query
 		return nil, err
 	}
 
-	slices.SortStableFunc(r.Outcomes, func(a, b Outcome) int { return cmpInt(b.Completed, a.Completed) })
+	slices.SortStableFunc(r.Outcomes, func(a, b Outcome) int { return cmp.Compare(b.Completed, a.Completed) })
 
 	if progress != nil {
 		progress("roi_inputs")
@@ -298,7 +299,7 @@ func (x *row) int(name string) int64 {
 func (x *row) float(name string) float64 {
 	switch v := x.cell(name).(type) {
 	case float64:
-		return x.float2(name, v)
+		return x.checkFloat(name, v)
 	case float32:
 		return float64(v)
 	case nil:
@@ -315,10 +316,10 @@ func (x *row) floatOrNil(name string) *float64 {
 		if v == nil {
 			return nil
 		}
-		f := x.float2(name, *v)
+		f := x.checkFloat(name, *v)
 		return &f
 	case float64:
-		f := x.float2(name, v)
+		f := x.checkFloat(name, v)
 		return &f
 	case nil:
 		return nil
@@ -328,8 +329,8 @@ func (x *row) floatOrNil(name string) *float64 {
 	}
 }
 
-// float2 checks a Float64 cell's value.
-func (x *row) float2(name string, v float64) float64 {
+// checkFloat checks a Float64 cell's value.
+func (x *row) checkFloat(name string, v float64) float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		x.fail(fmt.Errorf("column %s: %v is not a number a report can show", name, v))
 		return 0
@@ -510,14 +511,4 @@ func fillDays(month string, days []Day) []Day {
 		out = append(out, d)
 	}
 	return out
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
